@@ -1,0 +1,1 @@
+"""vocu-bot: the platform-agnostic core. Never imports a chat library."""
