@@ -17,6 +17,14 @@ class UserFacingError(BotError):
         self.key = key
         self.params = params
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # keep the params when the error crosses a process boundary (worker pools)
+        return (_rebuild, (type(self), self.key, self.params))
+
+
+def _rebuild(cls: type[UserFacingError], key: str, params: dict[str, Any]) -> UserFacingError:
+    return cls(key, **params)
+
 
 class UsageError(UserFacingError):
     """Wrong or missing arguments."""

@@ -1,0 +1,397 @@
+"""Audio with PyAV, in memory: probe, samples → MP3, MP3 → OGG/Opus voice notes, live PCM.
+
+The blocking functions suit a worker thread; `to_voice_note_async` and `pcm_frames` are async.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import io
+import multiprocessing
+import os
+import threading
+from array import array
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import pairwise
+from typing import Any
+
+import av
+from av.audio.frame import AudioFrame
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+
+from bot.errors import MediaError
+
+MIB = 1024 * 1024
+PCM_RATE = 48_000
+PCM_FRAME_BYTES = 3840  # 20 ms × 48 000 Hz × 2 channels × 2 bytes (discord.py's frame)
+WAVEFORM_SAMPLES = 256  # Discord voice messages accept at most 256 one-byte samples
+MAX_DECODED_SECONDS = 30 * 60  # a 1 MB file of FLAC silence must not decode for ever
+MP3_RATE = 44_100
+# CELT ("audio") at 32 kbit/s, complexity 3: ~27 ms of CPU per 3 s clip, decoding included;
+# "voip" (SILK/hybrid at this rate) measured 30–50 % dearer, complexity 10 about 25 % dearer.
+_OPUS_OPTIONS = {"application": "audio", "compression_level": "3", "frame_duration": "60"}
+_OPUS_FRAME = 2880  # samples in 60 ms at 48 kHz: fewer, larger frames are cheaper to encode
+_WAVE_BLOCK = 480  # 10 ms at 48 kHz: one peak per block, binned down to 256 at the end
+_WAVE_STRIDE = 4  # every 4th sample is plenty for a picture and four times cheaper
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """What `probe` learnt about an audio file."""
+
+    duration: float
+    codec: str
+    sample_rate: int
+    channels: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSample:
+    """A voice sample re-encoded into a format the Vocu API accepts."""
+
+    data: bytes
+    mime: str
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceNote:
+    """An OGG/Opus voice note plus what Telegram and Discord want to know about it."""
+
+    ogg: bytes
+    duration: float
+    waveform: bytes
+    waveform_b64: str
+
+
+def _open_audio(data: bytes) -> tuple[InputContainer, AudioStream]:
+    """Open `data` as a container with at least one audio stream, or raise audio_corrupt."""
+    try:
+        container = av.open(io.BytesIO(data), mode="r", metadata_errors="replace")
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise MediaError("media.audio_corrupt") from exc
+    if not container.streams.audio:
+        container.close()
+        raise MediaError("media.audio_corrupt")
+    return container, container.streams.audio[0]
+
+
+def _decode(
+    container: InputContainer, stream: AudioStream, *, limit_mb: float = 0
+) -> Iterator[AudioFrame]:
+    """Yield the decoded frames of `stream`; a decoding failure becomes audio_corrupt, and
+    over MAX_DECODED_SECONDS of audio is too large (`limit_mb` is just the figure shown)."""
+    limit, samples = MAX_DECODED_SECONDS * (stream.sample_rate or PCM_RATE), 0
+    try:
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                samples += frame.samples
+                if samples > limit:
+                    raise MediaError("media.audio_too_large", limit_mb=limit_mb)
+                yield frame
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise MediaError("media.audio_corrupt") from exc
+
+
+def _resampled(
+    data: bytes, *, fmt: str, rate: int, frame_size: int | None = None, limit_mb: float = 0
+) -> Iterator[AudioFrame]:
+    """Decode `data` into mono frames of `fmt` at `rate` (`frame_size` samples each if given)."""
+    container, stream = _open_audio(data)
+    with container:
+        resampler = av.AudioResampler(format=fmt, layout="mono", rate=rate, frame_size=frame_size)
+        for frame in _decode(container, stream, limit_mb=limit_mb):
+            yield from resampler.resample(frame)
+        yield from resampler.resample(None)
+
+
+def _seconds(frames: Iterable[AudioFrame]) -> float:
+    """Total duration of `frames`, by counting samples."""
+    return sum(frame.samples / frame.sample_rate for frame in frames if frame.sample_rate)
+
+
+class _Encoder:
+    """Encode frames into one audio stream of an in-memory container."""
+
+    def __init__(self, *, opus: bool = False) -> None:
+        """MP3 (mono, 44.1 kHz, 128 kbit/s) by default; OGG/Opus (48 kHz, 32 kbit/s) if `opus`."""
+        self._buffer, self.rate = io.BytesIO(), PCM_RATE if opus else MP3_RATE
+        muxer = {} if opus else {"id3v2_version": "0"}  # MP3: frames + Xing header, no tags
+        self._out = av.open(self._buffer, "w", format="ogg" if opus else "mp3", options=muxer)
+        stream = self._out.add_stream(
+            "libopus" if opus else "libmp3lame",
+            self.rate,
+            _OPUS_OPTIONS if opus else {},
+            layout="mono",
+            bit_rate=32_000 if opus else 128_000,
+        )
+        self._stream, self.samples = stream, 0
+
+    def add(self, frame: AudioFrame) -> None:
+        """Encode one frame (already at the encoder's rate and layout)."""
+        frame.pts, frame.time_base = self.samples, Fraction(1, self.rate)
+        self.samples += frame.samples
+        self._out.mux(self._stream.encode(frame))
+
+    def finish(self) -> bytes:
+        """Flush the encoder, close the container and return its bytes."""
+        self._out.mux(self._stream.encode(None))
+        self._out.close()
+        return self._buffer.getvalue()
+
+
+def probe(data: bytes) -> AudioInfo:
+    """Describe an audio file; the duration is measured by decoding if the container lacks it."""
+    container, stream = _open_audio(data)
+    with container:
+        codec = stream.codec_context.name
+        rate, channels = stream.sample_rate, stream.channels
+        frames = _decode(container, stream)
+        first = next(frames, None)  # proves the data decodes, whatever the header claims
+        if first is None:
+            raise MediaError("media.audio_corrupt")
+        if container.duration is not None and container.duration > 0:
+            duration = container.duration / av.time_base
+        else:
+            duration = _seconds([first]) + _seconds(frames)
+    return AudioInfo(duration=duration, codec=codec, sample_rate=rate, channels=channels)
+
+
+def prepare_sample(data: bytes, *, max_bytes: int, min_seconds: float = 3.0) -> PreparedSample:
+    """Validate an uploaded voice sample and re-encode it as mono MP3 for the Vocu API."""
+    if len(data) > max_bytes:  # before decoding: never spend CPU on an oversized upload
+        raise MediaError("media.audio_too_large", limit_mb=round(max_bytes / MIB, 1))
+    encoder = _Encoder()
+    for frame in _resampled(data, fmt="fltp", rate=MP3_RATE, limit_mb=round(max_bytes / MIB, 1)):
+        encoder.add(frame)
+    if encoder.samples == 0:
+        raise MediaError("media.audio_corrupt")
+    if (seconds := encoder.samples / encoder.rate) < min_seconds:
+        raise MediaError("media.audio_too_short", seconds=min_seconds)
+    return PreparedSample(data=encoder.finish(), mime="audio/mpeg", duration=seconds)
+
+
+def mp3_duration(mp3: bytes) -> float:
+    """Exact duration of an MP3 (or any audio) in seconds, by decoding it."""
+    container, stream = _open_audio(mp3)
+    with container:
+        return _seconds(_decode(container, stream))
+
+
+def concat_mp3(parts: list[bytes]) -> bytes:
+    """Join MP3 clips into one MP3 by decoding and re-encoding (safe across rates and tags)."""
+    if not parts:
+        raise ValueError("concat_mp3 needs at least one part")
+    encoder = _Encoder()
+    for part in parts:
+        for frame in _resampled(part, fmt="fltp", rate=MP3_RATE):
+            encoder.add(frame)
+    return encoder.finish()
+
+
+def to_voice_note(mp3: bytes) -> VoiceNote:
+    """MP3 → 48 kHz mono OGG/Opus, with duration and a ≤256-byte waveform, in one decode pass."""
+    encoder = _Encoder(opus=True)
+    peaks = _Peaks()
+    # Frames cut to the Opus frame size up front spare PyAV a second resampler in encode().
+    for frame in _resampled(mp3, fmt="s16", rate=PCM_RATE, frame_size=_OPUS_FRAME):
+        peaks.add(frame)
+        encoder.add(frame)
+    if encoder.samples == 0:
+        raise MediaError("media.audio_corrupt")
+    waveform = peaks.waveform()
+    return VoiceNote(
+        ogg=encoder.finish(),
+        duration=encoder.samples / encoder.rate,
+        waveform=waveform,
+        waveform_b64=base64.b64encode(waveform).decode("ascii"),
+    )
+
+
+class _Peaks:
+    """Collect one peak per 10 ms of s16 mono audio; bin them into the voice-note waveform."""
+
+    def __init__(self) -> None:
+        self._pending = array("h")
+        self._peaks: list[int] = []
+
+    def add(self, frame: AudioFrame) -> None:
+        """Take the samples of one packed s16 mono frame."""
+        self._pending.frombytes(bytes(frame.planes[0])[: frame.samples * 2])
+        whole = len(self._pending) - len(self._pending) % _WAVE_BLOCK
+        for start in range(0, whole, _WAVE_BLOCK):
+            block = self._pending[start : start + _WAVE_BLOCK : _WAVE_STRIDE]
+            self._peaks.append(max(max(block), -min(block)))
+        del self._pending[:whole]
+
+    def waveform(self) -> bytes:
+        """At most 256 bytes, each 0–255, normalised to the loudest bin."""
+        if self._pending:
+            self._peaks.append(max(max(self._pending), -min(self._pending)))
+            self._pending = array("h")
+        peaks, count = self._peaks, len(self._peaks)
+        if count > WAVEFORM_SAMPLES:
+            bounds = [i * count // WAVEFORM_SAMPLES for i in range(WAVEFORM_SAMPLES + 1)]
+            peaks = [max(peaks[a:b]) for a, b in pairwise(bounds)]
+        top = max([*peaks, 1024])  # a floor, so near-silence does not fill the picture
+        return bytes(min(255, peak * 255 // top) for peak in peaks)
+
+
+# A process pool, measured with bench/media.py (100 distinct 3 s clips, 2 cores shared with other
+# jobs, best of 3 interleaved rounds, two runs): ProcessPoolExecutor(2) 1.5–1.9 s, ThreadPool(2)
+# 3.1–4.1 s, serial 4.7–7 s. PyAV drops the GIL inside FFmpeg, but the Python around each frame
+# convoys on it, so threads barely beat one core. Through to_voice_note_async: 2.0 s cold.
+_POOL: ProcessPoolExecutor | None = None
+_CACHE: OrderedDict[str, Future[VoiceNote | _Failure]] = OrderedDict()  # by sha256
+_CACHE_ENTRIES = 128
+# Reentrant: cancelling futures (pool shutdown) runs their done-callbacks, which take it too.
+_LOCK = threading.RLock()
+_Failure = tuple[str, dict[str, Any]]  # a worker's MediaError: its params would not pickle
+
+
+def _voice_note_job(mp3: bytes) -> VoiceNote | _Failure:
+    """`to_voice_note` as run in a worker process."""
+    try:
+        return to_voice_note(mp3)
+    except MediaError as exc:
+        return exc.key, exc.params
+
+
+def _submit(mp3: bytes) -> Future[VoiceNote | _Failure]:
+    """Queue a transcode on the process-wide pool, starting (or restarting) it if need be."""
+    global _POOL
+    with _LOCK:
+        for _ in range(2):
+            if _POOL is None:
+                # forkserver: forking a process that runs an event loop and threads is unsafe.
+                context = multiprocessing.get_context("forkserver")
+                _POOL = ProcessPoolExecutor(os.cpu_count() or 2, mp_context=context)
+            try:
+                return _POOL.submit(_voice_note_job, mp3)
+            except BrokenProcessPool:  # a worker died (OOM kill…): start a fresh pool once
+                _POOL.shutdown(wait=False, cancel_futures=True)
+                _POOL = None
+        raise RuntimeError("audio worker pool keeps breaking")
+
+
+def shutdown_pool() -> None:
+    """Stop the worker processes (at application shutdown; the pool restarts if used again)."""
+    global _POOL
+    with _LOCK:
+        if _POOL is not None:
+            _POOL.shutdown(wait=True, cancel_futures=True)
+            _POOL = None
+
+
+def _forget_failure(key: str, future: Future[VoiceNote | _Failure]) -> None:
+    """Drop a failed transcode from the cache so that the next request tries again."""
+    if future.cancelled() or future.exception() is not None or isinstance(future.result(), tuple):
+        with _LOCK:
+            if _CACHE.get(key) is future:
+                del _CACHE[key]
+
+
+async def to_voice_note_async(mp3: bytes) -> VoiceNote:
+    """`to_voice_note` in the shared worker pool; identical audio (by sha256) is transcoded once."""
+    key = hashlib.sha256(mp3).hexdigest()
+    with _LOCK:
+        future, created = _CACHE.get(key), False
+        if future is None:
+            future = _CACHE[key] = _submit(mp3)
+            created = True
+            while len(_CACHE) > _CACHE_ENTRIES:
+                _CACHE.popitem(last=False)
+        else:
+            _CACHE.move_to_end(key)
+    if created:  # outside the lock: a future that is already done runs this at once
+        future.add_done_callback(lambda done: _forget_failure(key, done))
+    # Shielded: one caller giving up must not cancel the transcode others are waiting for.
+    result = await asyncio.shield(asyncio.wrap_future(future))
+    if isinstance(result, tuple):
+        raise MediaError(result[0], **result[1])
+    return result
+
+
+async def pcm_frames(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Decode an MP3 stream as it arrives into 20 ms frames of 48 kHz stereo s16le PCM, each
+    PCM_FRAME_BYTES long (the last zero-padded) as discord.py expects. A chunk decodes in a
+    millisecond or two, so this runs inline on the event loop."""
+    decoder = _StreamDecoder()
+    async for chunk in chunks:
+        for frame in decoder.feed(chunk):
+            yield frame
+    for frame in decoder.finish():
+        yield frame
+
+
+class _StreamDecoder:
+    """Incremental MP3 → PCM: parse packets out of arbitrary chunks, decode, resample, slice."""
+
+    def __init__(self) -> None:
+        self._codec = av.CodecContext.create("mp3", "r")
+        self._resampler = av.AudioResampler(format="s16", layout="stereo", rate=PCM_RATE)
+        self._pcm = bytearray()
+        self._head: bytearray | None = bytearray()  # held until an ID3 tag is ruled in or out
+        self._skip = 0  # bytes of ID3 tag still to drop: the parser would take it for audio
+        self._decoded = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """Take the next chunk; return the whole frames now available."""
+        if self._head is not None:
+            self._head.extend(chunk)
+            if len(self._head) < 10:
+                return []
+            chunk, self._head = bytes(self._head), None
+            self._skip = _id3_size(chunk)
+        if self._skip:
+            dropped = min(self._skip, len(chunk))
+            chunk, self._skip = chunk[dropped:], self._skip - dropped
+        for packet in self._codec.parse(chunk):
+            self._decode(packet)
+        return self._slice()
+
+    def finish(self) -> list[bytes]:
+        """Flush parser, decoder and resampler; pad the last frame; refuse undecodable input."""
+        packets = self._codec.parse(bytes(self._head)) if self._head else []
+        for packet in [*packets, *self._codec.parse(None), None]:
+            self._decode(packet)
+        if not self._decoded:
+            raise MediaError("media.audio_corrupt")
+        if len(self._pcm) % PCM_FRAME_BYTES:
+            self._pcm.extend(bytes(PCM_FRAME_BYTES - len(self._pcm) % PCM_FRAME_BYTES))
+        return self._slice()
+
+    def _decode(self, packet: av.Packet[Any] | None) -> None:
+        """Decode one packet (None flushes), skipping damaged ones as a player would."""
+        try:
+            frames: list[AudioFrame | None] = list(self._codec.decode(packet))
+        except av.InvalidDataError:
+            return
+        for frame in frames if packet is not None else [*frames, None]:
+            for out in self._resampler.resample(frame):
+                self._decoded = True
+                self._pcm.extend(bytes(out.planes[0])[: out.samples * 4])
+
+    def _slice(self) -> list[bytes]:
+        """Cut whole frames off the front of the PCM buffer."""
+        whole = len(self._pcm) - len(self._pcm) % PCM_FRAME_BYTES
+        size = PCM_FRAME_BYTES
+        frames = [bytes(self._pcm[i : i + size]) for i in range(0, whole, size)]
+        del self._pcm[:whole]
+        return frames
+
+
+def _id3_size(head: bytes) -> int:
+    """Length of the ID3v2 tag at the start of `head` (0 if none): header + syncsafe size."""
+    if not head.startswith(b"ID3") or any(byte & 0x80 for byte in head[6:10]):
+        return 0
+    size = sum(byte << (7 * (3 - i)) for i, byte in enumerate(head[6:10]))
+    return 10 + size + (10 if head[5] & 0x10 else 0)
