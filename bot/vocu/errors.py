@@ -68,6 +68,12 @@ class VocuStatusError(VocuError):
         super().__init__(message, status=status, code=code, request_id=request_id)
         self.body = body or {}
 
+    @property
+    def trace_id(self) -> str | None:
+        """The moderation tracking id (`traceId`) of SAFETY_* rejections, if any."""
+        value = self.body.get("traceId")
+        return value if isinstance(value, str) else None
+
 
 class BadRequest(VocuStatusError):
     """400."""
@@ -157,6 +163,11 @@ def error_from_response(
     text = message or f"Vocu API error {status}"
     if cls is RateLimited or issubclass(cls, RateLimited):
         return RateLimited(
-            text, status=status, code=code, request_id=request_id, body=data, retry_after=retry_after
+            text,
+            status=status,
+            code=code,
+            request_id=request_id,
+            body=data,
+            retry_after=retry_after,
         )
     return cls(text, status=status, code=code, request_id=request_id, body=data)
