@@ -1,0 +1,88 @@
+"""Engine creation for SQLite (aiosqlite) and PostgreSQL (asyncpg), and portable upserts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_BEGIN_OPTION = "vocubot_sqlite_begin"
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Pick the async driver: `sqlite://` → aiosqlite, `postgres(ql)://` → asyncpg."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL, or None for an in-memory database."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
+        return None  # a URI filename: the caller manages it
+    return Path(database)
+
+
+def create_engines(url: URL, schema: str | None = None) -> tuple[AsyncEngine, AsyncEngine]:
+    """Return (engine, write_engine), sharing one pool.
+
+    On SQLite the write engine opens its transactions with BEGIN IMMEDIATE, taking the write lock
+    up front: a deferred transaction that reads then writes can fail with SQLITE_BUSY at once
+    when another process wrote in between, busy timeout or not. On PostgreSQL both are the same
+    and `schema` (if given) becomes the search_path.
+    """
+    kwargs: dict[str, Any] = {"pool_pre_ping": url.get_backend_name() == "postgresql"}
+    if url.get_backend_name() == "postgresql" and schema:
+        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+    engine = create_async_engine(url, **kwargs)
+    if url.get_backend_name() != "sqlite":
+        return engine, engine
+    event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+    event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    return engine, engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Let SQLAlchemy emit BEGIN itself; share the file safely between processes."""
+    dbapi_connection.isolation_level = None  # the driver's implicit BEGIN is wrong for us
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    """BEGIN DEFERRED for reads, BEGIN IMMEDIATE on the write engine."""
+    mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+async def upsert(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    keys: dict[str, Any],
+    values: dict[str, Any],
+    update: dict[str, Any] | None = None,
+) -> None:
+    """INSERT keys+values, or on a key conflict UPDATE with `update` (default: `values`)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**keys, **values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys), set_=update if update is not None else values
+    )
+    await session.execute(stmt)

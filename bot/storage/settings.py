@@ -1,0 +1,218 @@
+"""User settings, guild/chat settings, encrypted API keys and daily usage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from .base import StoreBase
+from .engine import upsert
+from .models import ScopeRow, UsageRow, UserKeyRow, UserRow
+from .types import DELIVERIES, NO_SCOPE, PRESETS, ScopeSettings, UserSettings
+
+USER_FIELDS = frozenset(
+    {"voice_id", "style_id", "delivery", "preset", "speed", "language", "consented_clone_at"}
+)
+SCOPE_FIELDS = frozenset(
+    {
+        "voice_id",
+        "style_id",
+        "daily_char_budget_user",
+        "daily_char_budget_chat",
+        "allow_cloning",
+        "required_role",
+        "autoread_channels",
+    }
+)
+MAX_AUTOREAD_CHANNELS = 50
+
+
+def _check_user_fields(fields: dict[str, Any]) -> None:
+    """Reject unknown fields and out-of-range values (programming errors, not user input)."""
+    unknown = set(fields) - USER_FIELDS
+    if unknown:
+        raise TypeError(f"unknown user settings: {sorted(unknown)}")
+    if "delivery" in fields and fields["delivery"] not in DELIVERIES:
+        raise ValueError(f"delivery must be one of {sorted(DELIVERIES)}")
+    if fields.get("preset") is not None and fields["preset"] not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)} or None")
+    speed = fields.get("speed")
+    if speed is not None and not (isinstance(speed, int | float) and speed > 0):
+        raise ValueError("speed must be a positive number or None")
+    when = fields.get("consented_clone_at")
+    if when is not None and not isinstance(when, datetime):
+        raise TypeError("consented_clone_at must be a datetime or None")
+
+
+def _check_scope_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate scope fields; returns them with autoread_channels as a list of str."""
+    unknown = set(fields) - SCOPE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown scope settings: {sorted(unknown)}")
+    for name in ("daily_char_budget_user", "daily_char_budget_chat"):
+        value = fields.get(name)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise ValueError(f"{name} must be a non-negative int or None")
+    if "allow_cloning" in fields and not isinstance(fields["allow_cloning"], bool):
+        raise TypeError("allow_cloning must be a bool")
+    if "autoread_channels" in fields:
+        channels = [str(c) for c in fields["autoread_channels"] or ()]
+        if len(channels) > MAX_AUTOREAD_CHANNELS:
+            raise ValueError(f"at most {MAX_AUTOREAD_CHANNELS} autoread channels")
+        fields = {**fields, "autoread_channels": list(dict.fromkeys(channels))}
+    return fields
+
+
+def _user(row: UserRow) -> UserSettings:
+    """Row → record."""
+    return UserSettings(
+        platform=row.platform,
+        user_id=row.user_id,
+        voice_id=row.voice_id,
+        style_id=row.style_id,
+        delivery=row.delivery,  # type: ignore[arg-type]  # validated on write
+        preset=row.preset,  # type: ignore[arg-type]
+        speed=row.speed,
+        language=row.language,
+        consented_clone_at=row.consented_clone_at,
+    )
+
+
+def _scope(row: ScopeRow) -> ScopeSettings:
+    """Row → record."""
+    return ScopeSettings(
+        platform=row.platform,
+        scope_id=row.scope_id,
+        voice_id=row.voice_id,
+        style_id=row.style_id,
+        daily_char_budget_user=row.daily_char_budget_user,
+        daily_char_budget_chat=row.daily_char_budget_chat,
+        allow_cloning=row.allow_cloning,
+        required_role=row.required_role,
+        autoread_channels=tuple(row.autoread_channels or ()),
+    )
+
+
+class SettingsStore(StoreBase):
+    """Users, scopes (guilds/chats), API keys and usage."""
+
+    async def get_user_settings(self, platform: str, user_id: str) -> UserSettings:
+        """The user's settings, or the defaults if none were ever saved."""
+        async with self._read() as session:
+            row = await session.get(UserRow, (platform, user_id))
+            return _user(row) if row else UserSettings(platform=platform, user_id=user_id)
+
+    async def update_user_settings(
+        self, platform: str, user_id: str, **fields: Any
+    ) -> UserSettings:
+        """Set the given fields (None clears one); returns the settings after the change."""
+        _check_user_fields(fields)
+        values = {**fields, "updated_at": self._now()}
+        defaults = {"delivery": "voice"} | values
+        async with self._write() as session:
+            keys = {"platform": platform, "user_id": user_id}
+            await upsert(session, UserRow, keys, defaults, values)
+            row = await session.get(UserRow, (platform, user_id), populate_existing=True)
+            assert row is not None
+            return _user(row)
+
+    async def get_scope_settings(self, platform: str, scope_id: str) -> ScopeSettings:
+        """The guild's or chat's settings, or the defaults if none were ever saved."""
+        async with self._read() as session:
+            row = await session.get(ScopeRow, (platform, scope_id))
+            return _scope(row) if row else ScopeSettings(platform=platform, scope_id=scope_id)
+
+    async def update_scope_settings(
+        self, platform: str, scope_id: str, **fields: Any
+    ) -> ScopeSettings:
+        """Set the given fields (None clears one); returns the settings after the change."""
+        fields = _check_scope_fields(fields)
+        values = {**fields, "updated_at": self._now()}
+        defaults = {"allow_cloning": True, "autoread_channels": []} | values
+        keys = {"platform": platform, "scope_id": scope_id}
+        async with self._write() as session:
+            await upsert(session, ScopeRow, keys, defaults, values)
+            row = await session.get(ScopeRow, (platform, scope_id), populate_existing=True)
+            assert row is not None
+            return _scope(row)
+
+    async def set_user_key(self, platform: str, user_id: str, key: str) -> None:
+        """Store the user's own Vocu API key, encrypted."""
+        if not key:
+            raise ValueError("empty API key")
+        values = {"ciphertext": self._keybox.seal(key), "updated_at": self._now()}
+        async with self._write() as session:
+            await upsert(session, UserKeyRow, {"platform": platform, "user_id": user_id}, values)
+
+    async def get_user_key(self, platform: str, user_id: str) -> str | None:
+        """The user's decrypted API key, or None if they have not set one.
+
+        Raises UndecryptableKeyError if the storage secret changed since it was stored.
+        """
+        async with self._read() as session:
+            row = await session.get(UserKeyRow, (platform, user_id))
+        return self._keybox.open(row.ciphertext) if row else None
+
+    async def clear_user_key(self, platform: str, user_id: str) -> bool:
+        """Forget the user's API key; returns whether there was one."""
+        async with self._write() as session:
+            result = await session.execute(
+                delete(UserKeyRow).where(
+                    UserKeyRow.platform == platform, UserKeyRow.user_id == user_id
+                )
+            )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def add_usage(
+        self,
+        platform: str,
+        user_id: str,
+        scope_id: str | None,
+        chars: int,
+        day: date | None = None,
+    ) -> None:
+        """Count `chars` generated by the user in the scope (None: a private chat) on `day`.
+
+        `day` defaults to today in UTC.
+        """
+        if chars < 0:
+            raise ValueError("chars must not be negative")
+        keys = {
+            "platform": platform,
+            "user_id": user_id,
+            "scope_id": scope_id or NO_SCOPE,
+            "day": (day or self._now().date()).isoformat(),
+        }
+        async with self._write() as session:
+            increment = {"chars": UsageRow.chars + chars}
+            await upsert(session, UsageRow, keys, {"chars": chars}, increment)
+
+    async def usage_today(self, platform: str, user_id: str, day: date | None = None) -> int:
+        """Characters the user generated on `day` (default: today, UTC), across all scopes."""
+        return await self._sum_usage(platform, day, UsageRow.user_id == user_id)
+
+    async def scope_usage_today(
+        self, platform: str, scope_id: str | None, day: date | None = None
+    ) -> int:
+        """Characters generated in the guild or chat on `day` (default: today, UTC)."""
+        return await self._sum_usage(platform, day, UsageRow.scope_id == (scope_id or NO_SCOPE))
+
+    async def user_scope_usage_today(
+        self, platform: str, user_id: str, scope_id: str | None, day: date | None = None
+    ) -> int:
+        """Characters the user generated in one guild or chat on `day` (default: today, UTC)."""
+        return await self._sum_usage(
+            platform, day, UsageRow.user_id == user_id, UsageRow.scope_id == (scope_id or NO_SCOPE)
+        )
+
+    async def _sum_usage(self, platform: str, day: date | None, *where: Any) -> int:
+        """Sum of chars for the platform and day, filtered by `where`."""
+        stmt = select(func.coalesce(func.sum(UsageRow.chars), 0)).where(
+            UsageRow.platform == platform,
+            UsageRow.day == (day or self._now().date()).isoformat(),
+            *where,
+        )
+        async with self._read() as session:
+            return int((await session.execute(stmt)).scalar_one())
