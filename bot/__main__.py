@@ -1,0 +1,139 @@
+"""CLI: `vocu-bot run | console | simulator`: the composition root, the only reader of Settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import secrets
+import string
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger("vocu-bot")
+
+
+def setup_logging(level: str) -> None:
+    """One line per event; chatty HTTP libraries (which log URLs with tokens) kept quiet."""
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "aiohttp.access", "discord.http"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextlib.asynccontextmanager
+async def open_app(settings: Settings) -> AsyncIterator[App]:
+    """Create the shared resources (Vocu client, storage, the simulator if no key), then close."""
+    from bot.app import App
+    from bot.storage import Storage
+    from bot.vocu.client import VocuClient
+
+    simulator = None
+    if settings.vocu_api_key is None:
+        from bot.vocu.simulator import Simulator, SimulatorConfig
+
+        simulator = Simulator(SimulatorConfig())
+        base_url = await simulator.start(host="127.0.0.1", port=0)
+        api_key = "sk-" + "".join(
+            secrets.choice(string.ascii_lowercase + string.digits) for _ in range(32)
+        )
+        note = (
+            f"No VOCU_API_KEY set: using the built-in Vocu simulator at {base_url} (offline demo)."
+        )
+        print(note, file=sys.stderr, flush=True)
+    else:
+        base_url, api_key = settings.vocu_base_url, settings.vocu_api_key.get_secret_value()
+    settings.vocubot_data_dir.mkdir(parents=True, exist_ok=True)
+    secret = settings.vocubot_secret_key.get_secret_value() if settings.vocubot_secret_key else None
+    storage = await Storage.open(
+        settings.database_url, secret=secret, data_dir=settings.vocubot_data_dir
+    )
+    try:
+        async with VocuClient(api_key, base_url=base_url) as vocu:
+            app = App(
+                vocu=vocu,
+                storage=storage,
+                data_dir=settings.vocubot_data_dir,
+                simulated=simulator is not None,
+            )
+            yield app
+            await app.drain()
+    finally:
+        await storage.close()
+        if simulator is not None:
+            await simulator.stop()
+
+
+async def _console(settings: Settings, out_dir: Path) -> int:
+    from adapters.console import run_console
+
+    async with open_app(settings) as app:
+        return await run_console(app, out_dir=out_dir)
+
+
+async def _run(settings: Settings, out_dir: Path) -> int:
+    platforms = []
+    if settings.telegram_bot_token:
+        from adapters.telegram_app import run_telegram
+
+        platforms.append(run_telegram)
+    if settings.discord_bot_token:
+        from adapters.discord_app import run_discord
+
+        platforms.append(run_discord)
+    if not platforms:
+        print(
+            "No TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN set: starting the console adapter.",
+            file=sys.stderr,
+        )
+        print(
+            "Type commands such as /help, /voices or /say Hello! (Ctrl-D to quit).", file=sys.stderr
+        )
+        return await _console(settings, out_dir)
+    async with open_app(settings) as app:
+        await asyncio.gather(*(start(app, settings) for start in platforms))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `vocu-bot` console script."""
+    parser = argparse.ArgumentParser(
+        prog="vocu-bot", description="Vocu voice bot for Discord and Telegram"
+    )
+    sub = parser.add_subparsers(dest="cmd")
+    run = sub.add_parser("run", help="start every platform that has a token (console if none)")
+    run.add_argument("--out", type=Path, default=None, help="where the console writes audio")
+    console = sub.add_parser("console", help="commands on stdin, replies on stdout")
+    console.add_argument("--out", type=Path, default=None, help="where audio replies are written")
+    sim = sub.add_parser("simulator", help="serve the Vocu API simulator")
+    from bot.vocu.simulator.cli import add_arguments, run_from_args
+
+    add_arguments(sim)
+    args = parser.parse_args(argv)
+    if args.cmd == "simulator":
+        setup_logging("INFO")
+        return run_from_args(args)
+    settings = Settings()
+    setup_logging(settings.vocubot_log_level)
+    out_dir = args.out or settings.vocubot_data_dir / "audio"
+    if args.cmd == "console":
+        return asyncio.run(_console(settings, out_dir))
+    if args.cmd in (None, "run"):
+        return asyncio.run(_run(settings, out_dir))
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Command modules; importing this package registers every command, in menu order."""
+
+from bot.commands import general, speech, voices, account, settings  # noqa: I001  (menu order)
+
+__all__ = ["account", "general", "settings", "speech", "voices"]

@@ -1,0 +1,34 @@
+"""/say: text to speech in the user's voice."""
+
+from __future__ import annotations
+
+from bot import synth
+from bot.app import App
+from bot.context import ChatContext
+from bot.registry import Arg, ArgKind, Args, command
+
+
+@command(
+    "say",
+    Arg("text", ArgKind.TEXT, required=False),  # empty text → the usage line
+    Arg("voice", ArgKind.VOICE, required=False, positional=False),
+    Arg("style", ArgKind.STYLE, required=False, positional=False),
+    Arg("preset", ArgKind.CHOICE, required=False, choices=synth.PRESETS, positional=False),
+    Arg("speed", ArgKind.NUMBER, required=False, positional=False),
+)
+async def say(app: App, ctx: ChatContext, args: Args) -> None:
+    """Speak the text in the user's current voice."""
+    vocu = await app.client_for(ctx.platform, ctx.user_id)
+    req = await synth.build_request(
+        app,
+        ctx,
+        vocu,
+        args.get("text"),
+        voice=args.get("voice"),
+        style=args.get("style"),
+        preset=args.get("preset"),
+        speed=args.get("speed"),
+    )
+    async with ctx.working():
+        reply = await synth.generate(app, vocu, req)
+    await ctx.reply_audio(reply)
