@@ -6,8 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import secrets
-import string
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +17,8 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger("vocu-bot")
+
+SIMULATOR_KEY = "sk-" + "vocubotlocalsimulator" + "0" * 11  # the embedded simulator's account
 
 
 def setup_logging(level: str) -> None:
@@ -35,7 +35,8 @@ def setup_logging(level: str) -> None:
 @contextlib.asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Create the shared resources (Vocu client, storage, the simulator if no key), then close."""
-    from bot.app import App
+    from bot import audio
+    from bot.app import App, Limits
     from bot.storage import Storage
     from bot.vocu.client import VocuClient
 
@@ -45,9 +46,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
 
         simulator = Simulator(SimulatorConfig())
         base_url = await simulator.start(host="127.0.0.1", port=0)
-        api_key = "sk-" + "".join(
-            secrets.choice(string.ascii_lowercase + string.digits) for _ in range(32)
-        )
+        api_key = SIMULATOR_KEY
         note = (
             f"No VOCU_API_KEY set: using the built-in Vocu simulator at {base_url} (offline demo)."
         )
@@ -66,11 +65,22 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 storage=storage,
                 data_dir=settings.vocubot_data_dir,
                 simulated=simulator is not None,
+                limits=Limits(
+                    max_text_chars=settings.vocubot_max_text_chars,
+                    rate_per_minute=settings.vocubot_rate_per_minute,
+                    daily_user_chars=settings.vocubot_daily_user_chars,
+                    daily_chat_chars=settings.vocubot_daily_chat_chars,
+                    cache_bytes=settings.vocubot_cache_mb * 1024 * 1024,
+                ),
             )
-            yield app
-            await app.drain()
+            try:
+                yield app
+                await app.drain()
+            finally:
+                await app.close()
     finally:
         await storage.close()
+        audio.shutdown_pool()
         if simulator is not None:
             await simulator.stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Coroutine
@@ -10,9 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cache import AudioCache
+from bot.limits import RateLimiter
 from bot.vocu.client import VocuClient
 
 if TYPE_CHECKING:
+    from bot.context import Courier
     from bot.storage import Storage
     from bot.vocu.models import Voice
 
@@ -33,6 +37,10 @@ class Limits:
     min_sample_seconds: float = 3.0
     voice_list_ttl: float = 30.0
     voice_ready_timeout: float = 600.0
+    rate_per_minute: int = 12  # generation requests per user per minute (0 = off)
+    daily_user_chars: int | None = 20_000  # per user per UTC day (None = unlimited)
+    daily_chat_chars: int | None = 200_000  # per server / group per UTC day
+    cache_bytes: int = 512 * MB  # audio cache on disk (0 = off)
 
 
 @dataclass
@@ -44,12 +52,41 @@ class App:
     data_dir: Path
     limits: Limits = field(default_factory=Limits)
     simulated: bool = False
+    cache: AudioCache = field(init=False)
+    rate_limiter: RateLimiter = field(init=False)
+    couriers: dict[str, Courier] = field(default_factory=dict)  # platform -> sender by chat id
     _voice_cache: dict[int, tuple[float, list[Voice]]] = field(default_factory=dict)
+    _user_clients: dict[str, VocuClient] = field(default_factory=dict)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self.cache = AudioCache(self.storage, self.data_dir / "cache", self.limits.cache_bytes)
+        self.rate_limiter = RateLimiter(self.limits.rate_per_minute)
+
     async def client_for(self, platform: str, user_id: str) -> VocuClient:
-        """The Vocu client to use for this user (their own key once they set one)."""
-        return self.vocu
+        """The Vocu client for this user: their own key if they set one, else the bot's."""
+        key = await self.storage.get_user_key(platform, user_id)
+        if not key:
+            return self.vocu
+        digest = hashlib.sha256(key.encode()).hexdigest()  # never keep the key as a dict key
+        client = self._user_clients.get(digest)
+        if client is None:
+            client = VocuClient(key, base_url=self.vocu.base_url)
+            self._user_clients[digest] = client
+        return client
+
+    async def forget_client(self, key: str) -> None:
+        """Close the client of a key that was cleared or replaced."""
+        client = self._user_clients.pop(hashlib.sha256(key.encode()).hexdigest(), None)
+        if client is not None:
+            self._voice_cache.pop(id(client), None)
+            await client.close()
+
+    async def close(self) -> None:
+        """Close the per-user clients (the bot's own client belongs to the entry point)."""
+        for client in self._user_clients.values():
+            await client.close()
+        self._user_clients.clear()
 
     async def voices(self, vocu: VocuClient, *, fresh: bool = False) -> list[Voice]:
         """The account's voices, cached briefly so /say stays one Vocu round trip."""

@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     vocubot_secret_key: SecretStr | None = Field(default=None, alias="VOCUBOT_SECRET_KEY")
     vocubot_log_level: str = Field(default="INFO", alias="VOCUBOT_LOG_LEVEL")
 
+    # Limits (server admins can override the budgets for their server with /server)
+    vocubot_max_text_chars: int = Field(default=5000, alias="VOCUBOT_MAX_TEXT_CHARS")
+    vocubot_rate_per_minute: int = Field(default=12, alias="VOCUBOT_RATE_PER_MINUTE")
+    vocubot_daily_user_chars: int | None = Field(default=20_000, alias="VOCUBOT_DAILY_USER_CHARS")
+    vocubot_daily_chat_chars: int | None = Field(default=200_000, alias="VOCUBOT_DAILY_CHAT_CHARS")
+    vocubot_cache_mb: int = Field(default=512, alias="VOCUBOT_CACHE_MB")
+
     # Telegram
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(

@@ -94,3 +94,21 @@ class ChatContext(Protocol):
 
 
 AudioChunks = AsyncIterator[bytes]
+
+
+@runtime_checkable
+class Courier(Protocol):
+    """Sends to a chat by id, outside any command: how results are delivered after a restart.
+
+    Each adapter registers one in `App.couriers[platform]` when it starts.
+    """
+
+    async def send_text(self, chat_id: str, text: str, *, reply_to: str | None = None) -> None:
+        """Send plain text to `chat_id`."""
+        ...
+
+    async def send_audio(
+        self, chat_id: str, audio: AudioReply, *, reply_to: str | None = None
+    ) -> None:
+        """Deliver speech to `chat_id` (voice note, else audio file)."""
+        ...

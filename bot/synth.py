@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import audio
+from bot import audio, limits
 from bot.app import App
+from bot.cache import cache_key
 from bot.context import AudioReply, ChatContext
 from bot.errors import LimitError, UsageError, UserFacingError
 from bot.resolve import is_own, resolve_style, resolve_voice
-from bot.text import split_sentences
+from bot.text import billable_chars, split_sentences
 from bot.vocu.client import VocuClient
 from bot.vocu.models import GenerationParams, Style, Voice
 
@@ -112,6 +113,31 @@ async def generate(app: App, vocu: VocuClient, req: SpeechRequest) -> AudioReply
         voice_name=req.voice.name,
         prefer_file=req.prefer_file,
     )
+
+
+async def speak(app: App, ctx: ChatContext, vocu: VocuClient, req: SpeechRequest) -> AudioReply:
+    """Cached audio when this exact request was made before; else limits, generation, cache."""
+    key = cache_key(req.voice.generate_id, req.style.id, req.params.to_wire(), req.text)
+    hit = await app.cache.get(key)
+    if hit is not None:
+        entry, mp3 = hit
+        return AudioReply(
+            mp3=mp3,
+            title=_title(req),
+            duration=entry.duration or audio.mp3_duration(mp3),
+            voice_name=req.voice.name,
+            cache_key=key,
+            file_ids=dict(entry.file_ids),
+            prefer_file=req.prefer_file,
+        )
+    chars = billable_chars(req.text)
+    app.rate_limiter.check(ctx.platform, ctx.user_id)
+    await limits.check_budget(app, ctx, chars)
+    reply = await generate(app, vocu, req)
+    reply.cache_key = key
+    await limits.record_usage(app, ctx, chars)
+    await app.cache.put(key, reply)
+    return reply
 
 
 def _title(req: SpeechRequest) -> str:

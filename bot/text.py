@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+_MARKERS = re.compile(r"\{\{.*?\}\}", re.S)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？；;…])\s*|\n+")
 
 
@@ -50,3 +51,8 @@ def split_message(text: str, limit: int) -> list[str]:
     if current:
         chunks.append(current)
     return [c for c in chunks if c.strip()] or [""]
+
+
+def billable_chars(text: str) -> int:
+    """Characters as Vocu bills them: code points, `{{…}}` instruct markers stripped (PC-7)."""
+    return len(_MARKERS.sub("", text))

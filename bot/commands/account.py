@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import limits
 from bot.app import App
 from bot.context import ChatContext
 from bot.i18n import t
@@ -33,4 +34,23 @@ async def account(app: App, ctx: ChatContext, args: Args) -> None:
                 async_=_num((quota.async_base_concurrent or 0) + (quota.async_hp_concurrent or 0)),
             )
         )
+    lines.append(await _usage_line(app, ctx))
     await ctx.reply_text("\n".join(lines), private=True)
+
+
+async def _usage_line(app: App, ctx: ChatContext) -> str:
+    """Today's usage and the remaining daily budget (or that the user's own key pays)."""
+    used = await app.storage.usage_today(ctx.platform, ctx.user_id)
+    if await app.storage.get_user_key(ctx.platform, ctx.user_id):
+        return t(ctx.locale, "account.own_key", used=_num(used))
+    user_limit, _ = await limits.budgets(app, ctx)
+    if user_limit is None:
+        return t(ctx.locale, "account.usage_unlimited", used=_num(used))
+    return t(
+        ctx.locale,
+        "account.usage",
+        used=_num(used),
+        left=_num(max(0, user_limit - used)),
+        limit=_num(user_limit),
+        resets=limits.resets_in(),
+    )

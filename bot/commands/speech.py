@@ -30,5 +30,5 @@ async def say(app: App, ctx: ChatContext, args: Args) -> None:
         speed=args.get("speed"),
     )
     async with ctx.working():
-        reply = await synth.generate(app, vocu, req)
+        reply = await synth.speak(app, ctx, vocu, req)
     await ctx.reply_audio(reply)

@@ -76,11 +76,13 @@ class VocuClient:
         user_agent: str | None = None,
         ws_ping_interval: float = conv.WS_PING_INTERVAL,
         ws_retry_delay: float = conv.WS_RETRY_DELAY,
+        max_connections: int = 256,
     ) -> None:
         if not api_key or not api_key.strip():
             raise VocuValidationError("an API key is required")
         self.__api_key = Secret(api_key.strip())
         self.base_url = base_url.rstrip("/")
+        self.max_connections = max_connections  # bursts of generations need many at once
         self.voice_path = "/" + voice_path.strip("/")
         self.timeout = timeout
         self.generate_timeout = generate_timeout
@@ -122,7 +124,10 @@ class VocuClient:
     def session(self) -> aiohttp.ClientSession:
         """The one shared session, created on first use."""
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers={"User-Agent": self.user_agent})
+            self._session = aiohttp.ClientSession(
+                headers={"User-Agent": self.user_agent},
+                connector=aiohttp.TCPConnector(limit=self.max_connections),
+            )
         return self._session
 
     async def close(self) -> None:
