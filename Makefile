@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || (apt-get update && apt-get install -y python3 python3-venv)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || \
 	  (apt-get update && apt-get install -y python3-venv && $(PY) -m venv $(VENV))
+	@ldconfig -p | grep -q 'libopus\.so' || (apt-get update -qq && apt-get install -y -qq libopus0) \
+	  || echo "warning: libopus0 missing: Discord voice channels will be unavailable"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
