@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.app import App
 from bot.context import Attachment, AudioReply, Capability, Choice
+from bot.jobs import JobRunner
 from bot.router import Invocation, dispatch
 
 YES_WORDS = {"y", "yes", "1", "是", "ok"}
@@ -55,12 +56,7 @@ class ConsoleContext:
         self._print(text)
 
     async def reply_audio(self, audio: AudioReply, *, caption: str | None = None) -> None:
-        self.counter[0] += 1
-        self.audio_dir.mkdir(parents=True, exist_ok=True)
-        safe = "".join(c if c.isalnum() else "_" for c in audio.voice_name)[:32] or "voice"
-        path = self.audio_dir / f"{self.counter[0]:03d}-{safe}.mp3"
-        path.write_bytes(audio.mp3)
-        self._print(f"[audio] {path} ({audio.duration:.1f} s, {audio.title})")
+        _save_audio(self.out, self.audio_dir, self.counter, audio)
         if caption:
             self._print(caption)
 
@@ -81,6 +77,32 @@ class ConsoleContext:
 
     async def progress(self, text: str) -> None:
         self._print(text)
+
+
+def _save_audio(out: TextIO, audio_dir: Path, counter: list[int], audio: AudioReply) -> None:
+    counter[0] += 1
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() else "_" for c in audio.voice_name)[:32] or "voice"
+    path = audio_dir / f"{counter[0]:03d}-{safe}.mp3"
+    path.write_bytes(audio.mp3)
+    print(f"[audio] {path} ({audio.duration:.1f} s, {audio.title})", file=out, flush=True)
+
+
+@dataclass
+class ConsoleCourier:
+    """Delivers results outside a command (e.g. a job resumed after a restart)."""
+
+    out: TextIO
+    audio_dir: Path
+    counter: list[int]
+
+    async def send_text(self, chat_id: str, text: str, *, reply_to: str | None = None) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def send_audio(
+        self, chat_id: str, audio: AudioReply, *, reply_to: str | None = None
+    ) -> None:
+        _save_audio(self.out, self.audio_dir, self.counter, audio)
 
 
 def _local_file(path: Path) -> Attachment:
@@ -114,14 +136,22 @@ def parse_line(line: str) -> Invocation | None:
 async def run_console(
     app: App, *, out_dir: Path, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
 ) -> int:
-    """Read commands until EOF, then finish pending work and return 0."""
+    """Read commands until EOF, then finish pending work (jobs included) and return 0."""
     reader = LineReader(stdin)
     counter = [0]
-    while (line := await reader.next()) is not None:
-        inv = parse_line(line)
-        if inv is None:
-            continue
-        ctx = ConsoleContext(reader=reader, out=stdout, audio_dir=out_dir, counter=counter)
-        await dispatch(app, ctx, inv)
-    await app.drain()
+    app.couriers[ConsoleContext.platform] = ConsoleCourier(stdout, out_dir, counter)
+    runner = JobRunner(app)
+    await runner.start()
+    try:
+        await runner.adopt(ConsoleContext.platform, ConsoleContext.user_id)
+        while (line := await reader.next()) is not None:
+            inv = parse_line(line)
+            if inv is None:
+                continue
+            ctx = ConsoleContext(reader=reader, out=stdout, audio_dir=out_dir, counter=counter)
+            await dispatch(app, ctx, inv)
+        await runner.settle(ConsoleContext.platform, ConsoleContext.user_id)
+        await app.drain()
+    finally:
+        await runner.stop()
     return 0

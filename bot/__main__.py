@@ -112,7 +112,14 @@ async def _run(settings: Settings, out_dir: Path) -> int:
         )
         return await _console(settings, out_dir)
     async with open_app(settings) as app:
-        await asyncio.gather(*(start(app, settings) for start in platforms))
+        from bot.jobs import JobRunner
+
+        jobs = JobRunner(app)  # resumes unfinished jobs; adapters register their couriers
+        await jobs.start()
+        try:
+            await asyncio.gather(*(start(app, settings) for start in platforms))
+        finally:
+            await jobs.stop()
     return 0
 
 

@@ -50,6 +50,8 @@ class Choice:
 
     label: str
     command: str
+    detail: str | None = None  # a longer description (Discord shows it in an embed)
+    image: str | None = None  # e.g. the voice's avatar URL
 
 
 @runtime_checkable

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 
 from bot import audio, limits
 from bot.app import App
-from bot.cache import cache_key
 from bot.context import ChatContext
 from bot.i18n import CATALOGS, normalise_locale, t
-from bot.synth import SpeechRequest
+from bot.synth import SpeechRequest, request_key
 from bot.text import billable_chars, split_sentences
 from bot.vocu.client import VocuClient
 
@@ -158,7 +157,7 @@ async def speech_pcm(
     soon as the first bytes decode: playback need not wait for the whole clip. The characters
     count against the daily budgets once generation has started. Call `admit` first.
     """
-    key = cache_key(req.voice.generate_id, req.style.id, req.params.to_wire(), req.text)
+    key = request_key(req)
     hit = await app.cache.get(key)  # the same key /say uses (bot.synth.speak)
     if hit is not None:
         async for frame in audio.pcm_frames(_once(hit[1])):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.context import Attachment
 from bot.errors import UsageError
-from bot.i18n import t
+from bot.i18n import has_key, t
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -172,6 +172,8 @@ def check_required(cmd: Command, args: Args, locale: str | None) -> None:
         present = arg.name in args.attachments if arg.is_attachment else args.get(arg.name)
         if arg.required and not present:
             key = "usage.missing_file" if arg.is_attachment else "usage.missing"
+            if not arg.is_attachment and has_key(f"usage.{cmd.name}"):
+                key = f"usage.{cmd.name}"  # a friendlier, command-specific hint
             raise UsageError(key, usage=cmd.usage(locale), arg=t(locale, f"argname.{arg.name}"))
 
 

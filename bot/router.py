@@ -60,11 +60,22 @@ async def dispatch(app: App, ctx: ChatContext, inv: Invocation) -> None:
             raise NotAllowedError("error.private_only", command=cmd.name)
         if cmd.admin_only and not ctx.is_admin:
             raise NotAllowedError("error.admin_only")
+        await _check_role(app, ctx, cmd)
         args = build_args(cmd, inv)
         check_required(cmd, args, ctx.locale)
         await cmd.handler(app, ctx, args)
     except Exception as exc:  # the one mapping; anything unexpected gets an incident id
         await ctx.reply_text(error_reply(exc, ctx.locale), private=True)
+
+
+async def _check_role(app: App, ctx: ChatContext, cmd: Command) -> None:
+    """A server may require a role to use the bot (admins and /help are always allowed)."""
+    if not ctx.guild_id or ctx.is_admin or cmd.name in ("help", "start"):
+        return
+    scope = await app.storage.get_scope_settings(ctx.platform, ctx.guild_id)
+    roles = getattr(ctx, "roles", ())  # only platforms with roles (Discord) expose them
+    if scope.required_role and scope.required_role not in roles:
+        raise NotAllowedError("error.role_required", role=scope.required_role)
 
 
 def error_reply(exc: BaseException, locale: str | None) -> str:

@@ -115,9 +115,14 @@ async def generate(app: App, vocu: VocuClient, req: SpeechRequest) -> AudioReply
     )
 
 
+def request_key(req: SpeechRequest) -> str:
+    """The audio-cache key of a request: (voice, style, parameters, text)."""
+    return cache_key(req.voice.generate_id, req.style.id, req.params.to_wire(), req.text)
+
+
 async def speak(app: App, ctx: ChatContext, vocu: VocuClient, req: SpeechRequest) -> AudioReply:
     """Cached audio when this exact request was made before; else limits, generation, cache."""
-    key = cache_key(req.voice.generate_id, req.style.id, req.params.to_wire(), req.text)
+    key = request_key(req)
     hit = await app.cache.get(key)
     if hit is not None:
         entry, mp3 = hit

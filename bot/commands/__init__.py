@@ -2,5 +2,17 @@
 
 from bot.commands import general, speech, voices, account, settings  # noqa: I001  (menu order)
 from bot.commands import keys, server
+from bot.commands import tasks, dialogue, templates
 
-__all__ = ["account", "general", "keys", "server", "settings", "speech", "voices"]
+__all__ = [
+    "account",
+    "dialogue",
+    "general",
+    "keys",
+    "server",
+    "settings",
+    "speech",
+    "tasks",
+    "templates",
+    "voices",
+]

@@ -10,7 +10,7 @@ from bot.registry import Arg, ArgKind, Args, command
 
 @command(
     "say",
-    Arg("text", ArgKind.TEXT, required=False),  # empty text → the usage line
+    Arg("text", ArgKind.TEXT),
     Arg("voice", ArgKind.VOICE, required=False, positional=False),
     Arg("style", ArgKind.STYLE, required=False, positional=False),
     Arg("preset", ArgKind.CHOICE, required=False, choices=synth.PRESETS, positional=False),

@@ -48,7 +48,11 @@ async def voices(app: App, ctx: ChatContext, args: Args) -> None:
     )
     usable = [v for v in found if v.is_usable]
     if ctx.can(Capability.BUTTONS) and usable:
-        await ctx.reply_choices(text, [Choice(v.name, f"use {v.id}") for v in usable[:25]])
+        choices = [
+            Choice(v.name, f"use {v.id}", detail=_voice_line(ctx.locale, v), image=v.avatar_url)
+            for v in usable[:25]
+        ]
+        await ctx.reply_choices(text, choices)
     else:
         await ctx.reply_text(text)
 

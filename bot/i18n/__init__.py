@@ -18,6 +18,11 @@ def normalise_locale(locale: str | None) -> str:
     return "en"
 
 
+def has_key(key: str) -> bool:
+    """Whether the catalogue defines `key`."""
+    return key in EN
+
+
 def t(locale: str | None, key: str, **params: Any) -> str:
     """The string for `key` in `locale`, formatted with `params`; falls back to English."""
     lang = normalise_locale(locale)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +56,25 @@ def create_engines(url: URL, schema: str | None = None) -> tuple[AsyncEngine, As
     return engine, engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
 
+def _set_wal(cursor: Any) -> None:
+    """Switch to WAL; the switch can fail at once with "locked" (no busy handler) while
+    another connection opens the same new file, so retry for a few seconds."""
+    for attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     """Let SQLAlchemy emit BEGIN itself; share the file safely between processes."""
     dbapi_connection.isolation_level = None  # the driver's implicit BEGIN is wrong for us
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    _set_wal(cursor)  # readers never block the writer
     cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()

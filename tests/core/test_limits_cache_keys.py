@@ -134,3 +134,14 @@ async def test_every_reply_follows_the_language_setting(app):
     await run(app, ctx, "/settings language en")
     await run(app, ctx, "/say")
     assert "Tell me" in ctx.last
+
+
+async def test_server_required_role(app):
+    admin = _group("admin", admin=True)
+    await run(app, admin, "/server role Speakers")
+    member = _group("m")
+    await run(app, member, "/say hello")
+    assert "requires the role Speakers" in member.last
+    member.roles = ("Speakers",)  # type: ignore[attr-defined]
+    await run(app, member, "/say hello")
+    assert member.audio
