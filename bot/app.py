@@ -16,8 +16,9 @@ from bot.limits import RateLimiter
 from bot.vocu.client import VocuClient
 
 if TYPE_CHECKING:
-    from bot.context import Courier
+    from bot.context import AudioReply, Courier
     from bot.storage import Storage
+    from bot.storage.types import CacheEntry
     from bot.vocu.models import Voice
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class App:
     couriers: dict[str, Courier] = field(default_factory=dict)  # platform -> sender by chat id
     _voice_cache: dict[int, tuple[float, list[Voice]]] = field(default_factory=dict)
     _user_clients: dict[str, VocuClient] = field(default_factory=dict)
+    _pending_puts: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -102,9 +104,25 @@ class App:
         """Drop the cached voice list after a change (create, delete, import, style)."""
         self._voice_cache.pop(id(vocu), None)
 
+    async def cached_audio(self, cache_key: str) -> tuple[CacheEntry, bytes] | None:
+        """Cached audio for `cache_key` (waiting for a put of it still in flight), or None."""
+        pending = self._pending_puts.get(cache_key)
+        if pending is not None:
+            await asyncio.wait([pending])
+        return await self.cache.get(cache_key)
+
+    def store_audio(self, cache_key: str, reply: AudioReply) -> None:
+        """Put generated audio in the cache in the background (delivery need not wait)."""
+        task = self.spawn(self.cache.put(cache_key, reply), name=f"cache-{cache_key[:8]}")
+        self._pending_puts[cache_key] = task
+        task.add_done_callback(lambda _t: self._pending_puts.pop(cache_key, None))
+
     async def remember_file_id(self, cache_key: str | None, platform: str, file_id: str) -> None:
         """Remember a platform file id for cached audio, so a repeat is re-sent without upload."""
         if cache_key:
+            pending = self._pending_puts.get(cache_key)
+            if pending is not None:
+                await asyncio.wait([pending])  # the entry must exist before it gets an id
             await self.storage.cache_set_file_id(cache_key, platform, file_id)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:

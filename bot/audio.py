@@ -37,9 +37,10 @@ MAX_DECODED_SECONDS = 30 * 60  # a 1 MB file of FLAC silence must not decode for
 MP3_RATE = 44_100
 # CELT ("audio") at 32 kbit/s, complexity 3: ~27 ms of CPU per 3 s clip, decoding included;
 # "voip" (SILK/hybrid at this rate) measured 30–50 % dearer, complexity 10 about 25 % dearer.
-_OPUS_OPTIONS = {"application": "audio", "compression_level": "3", "frame_duration": "60"}
-_OPUS_FRAME = 2880  # samples in 60 ms at 48 kHz: fewer, larger frames are cheaper to encode
-_WAVE_BLOCK = 480  # 10 ms at 48 kHz: one peak per block, binned down to 256 at the end
+# Complexity 0 and the source's own rate when Opus takes it (Vocu's 24 kHz) skip the
+# resampler and cut a 5 s clip from ~45 to ~32 ms of CPU; voices sound the same at 32 kbit/s.
+_OPUS_OPTIONS = {"application": "audio", "compression_level": "0", "frame_duration": "60"}
+_OPUS_RATES = (8_000, 12_000, 16_000, 24_000, 48_000)
 _WAVE_STRIDE = 4  # every 4th sample is plenty for a picture and four times cheaper
 
 
@@ -121,9 +122,10 @@ def _seconds(frames: Iterable[AudioFrame]) -> float:
 class _Encoder:
     """Encode frames into one audio stream of an in-memory container."""
 
-    def __init__(self, *, opus: bool = False) -> None:
-        """MP3 (mono, 44.1 kHz, 128 kbit/s) by default; OGG/Opus (48 kHz, 32 kbit/s) if `opus`."""
-        self._buffer, self.rate = io.BytesIO(), PCM_RATE if opus else MP3_RATE
+    def __init__(self, *, opus: bool = False, rate: int | None = None) -> None:
+        """MP3 (mono, 44.1 kHz, 128 kbit/s) by default; OGG/Opus (32 kbit/s) if `opus`."""
+        self._buffer = io.BytesIO()
+        self.rate = rate or (PCM_RATE if opus else MP3_RATE)
         muxer = {} if opus else {"id3v2_version": "0"}  # MP3: frames + Xing header, no tags
         self._out = av.open(self._buffer, "w", format="ogg" if opus else "mp3", options=muxer)
         stream = self._out.add_stream(
@@ -180,7 +182,21 @@ def prepare_sample(data: bytes, *, max_bytes: int, min_seconds: float = 3.0) -> 
 
 
 def mp3_duration(mp3: bytes) -> float:
-    """Exact duration of an MP3 (or any audio) in seconds, by decoding it."""
+    """Duration of an MP3 (or any audio) in seconds: packet durations, no decoding (cheap on
+    the event loop); audio whose packets carry no duration is decoded and counted."""
+    container, stream = _open_audio(mp3)
+    with container:
+        total, base = 0, stream.time_base
+        try:
+            for packet in container.demux(stream):
+                if packet.size and not packet.duration:
+                    break
+                total += packet.duration or 0
+            else:
+                if base is not None and total:
+                    return float(total * base)
+        except (av.FFmpegError, ValueError, OSError) as exc:
+            raise MediaError("media.audio_corrupt") from exc
     container, stream = _open_audio(mp3)
     with container:
         return _seconds(_decode(container, stream))
@@ -199,10 +215,11 @@ def concat_mp3(parts: list[bytes]) -> bytes:
 
 def to_voice_note(mp3: bytes) -> VoiceNote:
     """MP3 → 48 kHz mono OGG/Opus, with duration and a ≤256-byte waveform, in one decode pass."""
-    encoder = _Encoder(opus=True)
-    peaks = _Peaks()
-    # Frames cut to the Opus frame size up front spare PyAV a second resampler in encode().
-    for frame in _resampled(mp3, fmt="s16", rate=PCM_RATE, frame_size=_OPUS_FRAME):
+    rate = _opus_rate(mp3)
+    encoder = _Encoder(opus=True, rate=rate)
+    peaks = _Peaks(rate)
+    # Frames cut to the Opus frame size (60 ms) spare PyAV a second resampler in encode().
+    for frame in _resampled(mp3, fmt="s16", rate=rate, frame_size=rate * 60 // 1000):
         peaks.add(frame)
         encoder.add(frame)
     if encoder.samples == 0:
@@ -216,19 +233,28 @@ def to_voice_note(mp3: bytes) -> VoiceNote:
     )
 
 
+def _opus_rate(data: bytes) -> int:
+    """The source's sample rate when Opus accepts it as is, else 48 kHz."""
+    container, stream = _open_audio(data)
+    with container:
+        rate = stream.sample_rate or PCM_RATE
+    return rate if rate in _OPUS_RATES else PCM_RATE
+
+
 class _Peaks:
     """Collect one peak per 10 ms of s16 mono audio; bin them into the voice-note waveform."""
 
-    def __init__(self) -> None:
+    def __init__(self, rate: int = PCM_RATE) -> None:
+        self._block = rate // 100  # 10 ms: one peak per block, binned down to 256 at the end
         self._pending = array("h")
         self._peaks: list[int] = []
 
     def add(self, frame: AudioFrame) -> None:
         """Take the samples of one packed s16 mono frame."""
         self._pending.frombytes(bytes(frame.planes[0])[: frame.samples * 2])
-        whole = len(self._pending) - len(self._pending) % _WAVE_BLOCK
-        for start in range(0, whole, _WAVE_BLOCK):
-            block = self._pending[start : start + _WAVE_BLOCK : _WAVE_STRIDE]
+        whole = len(self._pending) - len(self._pending) % self._block
+        for start in range(0, whole, self._block):
+            block = self._pending[start : start + self._block : _WAVE_STRIDE]
             self._peaks.append(max(max(block), -min(block)))
         del self._pending[:whole]
 

@@ -158,7 +158,7 @@ async def speech_pcm(
     count against the daily budgets once generation has started. Call `admit` first.
     """
     key = request_key(req)
-    hit = await app.cache.get(key)  # the same key /say uses (bot.synth.speak)
+    hit = await app.cached_audio(key)  # the same key /say uses (bot.synth.speak)
     if hit is not None:
         async for frame in audio.pcm_frames(_once(hit[1])):
             yield frame

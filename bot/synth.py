@@ -123,7 +123,7 @@ def request_key(req: SpeechRequest) -> str:
 async def speak(app: App, ctx: ChatContext, vocu: VocuClient, req: SpeechRequest) -> AudioReply:
     """Cached audio when this exact request was made before; else limits, generation, cache."""
     key = request_key(req)
-    hit = await app.cache.get(key)
+    hit = await app.cached_audio(key)
     if hit is not None:
         entry, mp3 = hit
         return AudioReply(
@@ -140,8 +140,9 @@ async def speak(app: App, ctx: ChatContext, vocu: VocuClient, req: SpeechRequest
     await limits.check_budget(app, ctx, chars)
     reply = await generate(app, vocu, req)
     reply.cache_key = key
-    await limits.record_usage(app, ctx, chars)
-    await app.cache.put(key, reply)
+    # bookkeeping happens beside the delivery, not before it
+    app.spawn(limits.record_usage(app, ctx, chars), name=f"usage-{key[:8]}")
+    app.store_audio(key, reply)
     return reply
 
 

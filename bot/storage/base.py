@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from .crypto import KeyBox
+
+MEMO_SECONDS = 2.0
 
 
 class StoreBase:
@@ -24,6 +27,11 @@ class StoreBase:
         # An in-memory SQLite database is one connection (StaticPool), which cannot run two
         # transactions at once: take turns.
         self._serial = asyncio.Lock() if isinstance(engine.pool, StaticPool) else None
+        # SQLite has one writer at a time; queueing our own writers on an asyncio lock hands
+        # the lock over at once instead of leaving them in SQLite's sleeping busy handler.
+        self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # Hot reads (settings, keys) are remembered briefly; local writes refresh them.
+        self._memo: dict[tuple[str, ...], tuple[float, object]] = {}
 
     def _turn(self) -> AbstractAsyncContextManager[object]:
         """Wait for our turn on a single-connection database; a no-op otherwise."""
@@ -43,8 +51,24 @@ class StoreBase:
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncSession]:
         """A write transaction, committed on success (holds SQLite's write lock throughout)."""
-        async with self._turn(), self._writes() as session, session.begin():
+        writer = self._writer if self._writer is not None else nullcontext()
+        async with writer, self._turn(), self._writes() as session, session.begin():
             yield session
+
+    def _recall(self, key: tuple[str, ...]) -> object | None:
+        """A value read less than MEMO_SECONDS ago (other processes' writes show up after)."""
+        hit = self._memo.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def _remember(self, key: tuple[str, ...], value: object) -> None:
+        if len(self._memo) > 10_000:
+            self._memo.clear()
+        self._memo[key] = (time.monotonic() + MEMO_SECONDS, value)
+
+    def _forget(self, key: tuple[str, ...]) -> None:
+        self._memo.pop(key, None)
 
     @staticmethod
     def _now() -> datetime:

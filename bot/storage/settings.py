@@ -100,9 +100,14 @@ class SettingsStore(StoreBase):
 
     async def get_user_settings(self, platform: str, user_id: str) -> UserSettings:
         """The user's settings, or the defaults if none were ever saved."""
+        memo = ("user", platform, user_id)
+        if isinstance(hit := self._recall(memo), UserSettings):
+            return hit
         async with self._read() as session:
             row = await session.get(UserRow, (platform, user_id))
-            return _user(row) if row else UserSettings(platform=platform, user_id=user_id)
+            found = _user(row) if row else UserSettings(platform=platform, user_id=user_id)
+        self._remember(memo, found)
+        return found
 
     async def update_user_settings(
         self, platform: str, user_id: str, **fields: Any
@@ -116,13 +121,20 @@ class SettingsStore(StoreBase):
             await upsert(session, UserRow, keys, defaults, values)
             row = await session.get(UserRow, (platform, user_id), populate_existing=True)
             assert row is not None
-            return _user(row)
+            saved = _user(row)
+        self._remember(("user", platform, user_id), saved)
+        return saved
 
     async def get_scope_settings(self, platform: str, scope_id: str) -> ScopeSettings:
         """The guild's or chat's settings, or the defaults if none were ever saved."""
+        memo = ("scope", platform, scope_id)
+        if isinstance(hit := self._recall(memo), ScopeSettings):
+            return hit
         async with self._read() as session:
             row = await session.get(ScopeRow, (platform, scope_id))
-            return _scope(row) if row else ScopeSettings(platform=platform, scope_id=scope_id)
+            found = _scope(row) if row else ScopeSettings(platform=platform, scope_id=scope_id)
+        self._remember(memo, found)
+        return found
 
     async def update_scope_settings(
         self, platform: str, scope_id: str, **fields: Any
@@ -136,7 +148,9 @@ class SettingsStore(StoreBase):
             await upsert(session, ScopeRow, keys, defaults, values)
             row = await session.get(ScopeRow, (platform, scope_id), populate_existing=True)
             assert row is not None
-            return _scope(row)
+            saved = _scope(row)
+        self._remember(("scope", platform, scope_id), saved)
+        return saved
 
     async def set_user_key(self, platform: str, user_id: str, key: str) -> None:
         """Store the user's own Vocu API key, encrypted."""
@@ -145,18 +159,26 @@ class SettingsStore(StoreBase):
         values = {"ciphertext": self._keybox.seal(key), "updated_at": self._now()}
         async with self._write() as session:
             await upsert(session, UserKeyRow, {"platform": platform, "user_id": user_id}, values)
+        self._forget(("key", platform, user_id))
 
     async def get_user_key(self, platform: str, user_id: str) -> str | None:
         """The user's decrypted API key, or None if they have not set one.
 
         Raises UndecryptableKeyError if the storage secret changed since it was stored.
         """
+        memo = ("key", platform, user_id)
+        hit = self._recall(memo)
+        if hit is not None:
+            return hit if isinstance(hit, str) and hit else None  # "" remembers an absence
         async with self._read() as session:
             row = await session.get(UserKeyRow, (platform, user_id))
-        return self._keybox.open(row.ciphertext) if row else None
+        key = self._keybox.open(row.ciphertext) if row else None
+        self._remember(memo, key or "")
+        return key
 
     async def clear_user_key(self, platform: str, user_id: str) -> bool:
         """Forget the user's API key; returns whether there was one."""
+        self._forget(("key", platform, user_id))
         async with self._write() as session:
             result = await session.execute(
                 delete(UserKeyRow).where(

@@ -40,6 +40,7 @@ async def test_cache_is_size_capped_lru(app, ctx):
     app.cache.max_bytes = 1  # every new entry evicts the older ones
     await run(app, ctx, "/say First clip.")
     await run(app, ctx, "/say Second clip.")
+    await app.drain()
     files = list((app.data_dir / "cache").glob("*.mp3"))
     assert len(files) <= 1
 

@@ -12,7 +12,6 @@ import io
 import math
 import zlib
 from array import array
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -110,38 +109,66 @@ def probe_duration(data: bytes) -> float | None:
         return None
 
 
+#: Length of the pre-encoded tone per pitch; generations take a prefix of its MP3 frames.
+_TRACK_SECONDS = 60.0
+
+
+def mp3_frames(data: bytes) -> tuple[list[bytes], float]:
+    """The MPEG audio frames of an MP3 file (no ID3/Xing header) and one frame's duration."""
+    with av.open(io.BytesIO(data), "r") as container:
+        stream = container.streams.audio[0]
+        frames, seconds = [], 0.0
+        for packet in container.demux(stream):
+            if packet.size:
+                frames.append(bytes(packet))
+                if not seconds and packet.duration and packet.time_base is not None:
+                    seconds = float(packet.duration * packet.time_base)
+    return frames, seconds or 1152 / stream.rate
+
+
 class AudioEngine:
-    """Async façade: cached MP3s and PCM, computed off the event loop."""
+    """Async façade: MP3s and PCM computed off the event loop.
+
+    Each pitch is encoded once as a long CBR track; a generation is a prefix of its frames
+    (one per segment, concatenated), which is a valid MP3 of the right length. So a burst of
+    distinct generations costs the simulator almost no CPU, as a remote service would.
+    """
 
     def __init__(self, sample_rate: int, bitrate: int, cache_size: int = 256) -> None:
         self.sample_rate = sample_rate
         self.bitrate = bitrate
-        self._cache: OrderedDict[tuple[Segment, ...], bytes] = OrderedDict()
-        self._cache_size = cache_size
-        self._inflight: dict[tuple[Segment, ...], asyncio.Future[bytes]] = {}
+        self._tracks: dict[float, tuple[list[bytes], float]] = {}
+        self._inflight: dict[tuple[float, float], asyncio.Future[tuple[list[bytes], float]]] = {}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vocu-sim-audio")
 
-    def _encode(self, segments: tuple[Segment, ...]) -> bytes:
-        return encode_mp3(synth_pcm(segments, self.sample_rate), self.sample_rate, self.bitrate)
+    def _encode_track(self, freq: float, seconds: float) -> tuple[list[bytes], float]:
+        pcm = synth_pcm((Segment(freq, seconds),), self.sample_rate)
+        return mp3_frames(encode_mp3(pcm, self.sample_rate, self.bitrate))
+
+    async def _track(self, freq: float, seconds: float) -> tuple[list[bytes], float]:
+        """Frames of the tone at `freq`, at least `seconds` long (encoded once, shared)."""
+        track = self._tracks.get(freq)
+        if track is not None and len(track[0]) * track[1] >= seconds:
+            return track
+        length = max(_TRACK_SECONDS, math.ceil(seconds) + 1.0)
+        key = (freq, length)
+        pending = self._inflight.get(key)
+        if pending is None:
+            loop = asyncio.get_running_loop()
+            pending = loop.run_in_executor(self._pool, self._encode_track, freq, length)
+            self._inflight[key] = pending
+            pending.add_done_callback(lambda _f: self._inflight.pop(key, None))
+        track = await asyncio.shield(pending)
+        self._tracks[freq] = track
+        return track
 
     async def mp3(self, segments: tuple[Segment, ...]) -> bytes:
-        """The MP3 for `segments`, from the cache or encoded once in the pool."""
-        if (hit := self._cache.get(segments)) is not None:
-            self._cache.move_to_end(segments)
-            return hit
-        if (pending := self._inflight.get(segments)) is not None:
-            return await asyncio.shield(pending)
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool, self._encode, segments)
-        self._inflight[segments] = future
-        try:
-            data = await asyncio.shield(future)
-        finally:
-            self._inflight.pop(segments, None)
-        self._cache[segments] = data
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return data
+        """The MP3 for `segments`: prefixes of each pitch's pre-encoded frames."""
+        parts: list[bytes] = []
+        for seg in segments:
+            frames, frame_seconds = await self._track(seg.freq, seg.seconds)
+            parts.extend(frames[: max(1, math.ceil(seg.seconds / frame_seconds))])
+        return b"".join(parts)
 
     async def pcm(self, segments: tuple[Segment, ...]) -> bytes:
         """Raw PCM (for the WebSocket), computed in the pool."""
