@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cache import AudioCache
-from bot.limits import RateLimiter
+from bot.limits import RateLimiter, UsageMeter
 from bot.vocu.client import VocuClient
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class App:
     simulated: bool = False
     cache: AudioCache = field(init=False)
     rate_limiter: RateLimiter = field(init=False)
+    usage: UsageMeter = field(init=False)
     couriers: dict[str, Courier] = field(default_factory=dict)  # platform -> sender by chat id
     _voice_cache: dict[int, tuple[float, list[Voice]]] = field(default_factory=dict)
     _user_clients: dict[str, VocuClient] = field(default_factory=dict)
@@ -64,6 +65,7 @@ class App:
     def __post_init__(self) -> None:
         self.cache = AudioCache(self.storage, self.data_dir / "cache", self.limits.cache_bytes)
         self.rate_limiter = RateLimiter(self.limits.rate_per_minute)
+        self.usage = UsageMeter(self.storage)
 
     async def client_for(self, platform: str, user_id: str) -> VocuClient:
         """The Vocu client for this user: their own key if they set one, else the bot's."""
@@ -138,6 +140,7 @@ class App:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     async def drain(self) -> None:
-        """Wait until all background work has finished."""
+        """Wait until all background work has finished, and counted usage is written."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.usage.flush()

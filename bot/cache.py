@@ -30,6 +30,7 @@ class AudioCache:
         self.storage = storage
         self.directory = directory
         self.max_bytes = max_bytes
+        self._total: int | None = None  # bytes indexed, tracked here so puts rarely scan
 
     async def get(self, key: str) -> tuple[CacheEntry, bytes] | None:
         """The entry and its audio, or None (a missing file counts as a miss)."""
@@ -54,9 +55,13 @@ class AudioCache:
         tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
         await asyncio.to_thread(tmp.write_bytes, reply.mp3)
         os.replace(tmp, path)  # atomic: a reader never sees half a file
+        if self._total is None:
+            self._total = await self.storage.cache_total_bytes()
         await self.storage.cache_put(
             key, str(path), len(reply.mp3), duration=reply.duration, voice_name=reply.voice_name
         )
-        removed = await self.storage.cache_evict(self.max_bytes)
-        if removed:
+        self._total += len(reply.mp3)
+        if self._total > self.max_bytes:  # only then read the index and evict
+            removed = await self.storage.cache_evict(self.max_bytes)
+            self._total = await self.storage.cache_total_bytes()
             log.info("cache evicted %d file(s)", len(removed))

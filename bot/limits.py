@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from bot.storage.types import NO_SCOPE
 if TYPE_CHECKING:
     from bot.app import App
     from bot.context import ChatContext
+    from bot.storage import Storage
 
 
 class RateLimiter:
@@ -33,6 +35,51 @@ class RateLimiter:
         if len(hits) >= self.per_minute:
             raise LimitError("limit.rate", seconds=max(1, int(60 - (now - hits[0])) + 1))
         hits.append(now)
+
+
+class UsageMeter:
+    """Counts generated characters; writes them in batches (one transaction per flush)."""
+
+    def __init__(self, storage: Storage, delay: float = 0.5) -> None:
+        self.storage = storage
+        self.delay = delay
+        self._pending: dict[tuple[str, str, str, str], int] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    def add(self, platform: str, user_id: str, scope_id: str, chars: int) -> None:
+        """Count `chars` now; they reach the database within `delay` seconds."""
+        key = (platform, user_id, scope_id, datetime.now(UTC).date().isoformat())
+        self._pending[key] = self._pending.get(key, 0) + chars
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_later(), name="usage-flush")
+
+    def pending(
+        self, platform: str, *, user_id: str | None = None, scope: str | None = None
+    ) -> int:
+        """Characters counted today but not yet written, for a user or a scope."""
+        today = datetime.now(UTC).date().isoformat()
+        return sum(
+            chars
+            for (p, u, s, day), chars in self._pending.items()
+            if p == platform
+            and day == today
+            and (user_id is None or u == user_id)
+            and (scope is None or s == scope)
+        )
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write everything counted so far."""
+        batch, self._pending = self._pending, {}
+        try:
+            await self.storage.add_usage_many(batch)
+        except Exception:
+            for key, chars in batch.items():  # keep them for the next flush
+                self._pending[key] = self._pending.get(key, 0) + chars
+            raise
 
 
 def scope_of(ctx: ChatContext) -> str:
@@ -68,15 +115,17 @@ async def check_budget(app: App, ctx: ChatContext, chars: int) -> None:
     user_limit, chat_limit = await budgets(app, ctx)
     if user_limit is not None:
         used = await app.storage.usage_today(ctx.platform, ctx.user_id)
+        used += app.usage.pending(ctx.platform, user_id=ctx.user_id)
         if used + chars > user_limit:
             raise LimitError("limit.daily_user", used=used, limit=user_limit, resets=resets_in())
     scope = scope_of(ctx)
     if chat_limit is not None and scope != NO_SCOPE:
         used = await app.storage.scope_usage_today(ctx.platform, scope)
+        used += app.usage.pending(ctx.platform, scope=scope)
         if used + chars > chat_limit:
             raise LimitError("limit.daily_chat", used=used, limit=chat_limit, resets=resets_in())
 
 
-async def record_usage(app: App, ctx: ChatContext, chars: int) -> None:
-    """Count generated characters against today's budgets."""
-    await app.storage.add_usage(ctx.platform, ctx.user_id, scope_of(ctx), chars)
+def record_usage(app: App, ctx: ChatContext, chars: int) -> None:
+    """Count generated characters against today's budgets (written in batches)."""
+    app.usage.add(ctx.platform, ctx.user_id, scope_of(ctx), chars)

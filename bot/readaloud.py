@@ -174,7 +174,7 @@ async def speech_pcm(
                     yield frame
     finally:
         if started:
-            await limits.record_usage(app, ctx, billable_chars(req.text))
+            limits.record_usage(app, ctx, billable_chars(req.text))
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:

@@ -13,6 +13,7 @@ from bot.app import App
 from bot.context import Attachment, ChatContext
 from bot.errors import NotAllowedError, UsageError, UserFacingError
 from bot.i18n import t
+from bot.limits import scope_of
 from bot.registry import REGISTRY, Args, Command, Where, as_str_values, check_required, parse_text
 from bot.vocu import errors as ve
 
@@ -51,6 +52,7 @@ async def dispatch(app: App, ctx: ChatContext, inv: Invocation) -> None:
     """Run one command for `ctx`, replying with a friendly message on any error."""
     cmd = REGISTRY.get(inv.command.lower())
     try:
+        await app.storage.prefetch(ctx.platform, ctx.user_id, scope_of(ctx))  # one read
         user = await app.storage.get_user_settings(ctx.platform, ctx.user_id)
         if user.language:
             ctx.locale = user.language

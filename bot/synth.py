@@ -32,7 +32,7 @@ async def current_voice(app: App, ctx: ChatContext, vocu: VocuClient) -> tuple[V
     """The user's voice/style, else the chat's default, else the first usable voice."""
     voices = await app.voices(vocu)
     user = await app.storage.get_user_settings(ctx.platform, ctx.user_id)
-    scope = await app.storage.get_scope_settings(ctx.platform, ctx.guild_id or ctx.chat_id)
+    scope = await app.storage.get_scope_settings(ctx.platform, limits.scope_of(ctx))
     for voice_id, style_id in ((user.voice_id, user.style_id), (scope.voice_id, scope.style_id)):
         voice = next((v for v in voices if voice_id and v.id == voice_id), None)
         if voice and not voice.is_usable and voice_id == user.voice_id:
@@ -141,7 +141,7 @@ async def speak(app: App, ctx: ChatContext, vocu: VocuClient, req: SpeechRequest
     reply = await generate(app, vocu, req)
     reply.cache_key = key
     # bookkeeping happens beside the delivery, not before it
-    app.spawn(limits.record_usage(app, ctx, chars), name=f"usage-{key[:8]}")
+    limits.record_usage(app, ctx, chars)
     app.store_audio(key, reply)
     return reply
 

@@ -41,6 +41,7 @@ async def account(app: App, ctx: ChatContext, args: Args) -> None:
 async def _usage_line(app: App, ctx: ChatContext) -> str:
     """Today's usage and the remaining daily budget (or that the user's own key pays)."""
     used = await app.storage.usage_today(ctx.platform, ctx.user_id)
+    used += app.usage.pending(ctx.platform, user_id=ctx.user_id)
     if await app.storage.get_user_key(ctx.platform, ctx.user_id):
         return t(ctx.locale, "account.own_key", used=_num(used))
     user_limit, _ = await limits.budgets(app, ctx)

@@ -9,6 +9,7 @@ from bot.app import App
 from bot.context import Attachment, Capability, ChatContext, Choice
 from bot.errors import MediaError, NotAllowedError, UsageError
 from bot.i18n import t
+from bot.limits import scope_of
 from bot.registry import Arg, ArgKind, Args, command
 from bot.resolve import extract_share_id, is_own, resolve_style, resolve_voice, status_key
 from bot.vocu.client import VocuClient
@@ -105,8 +106,8 @@ async def clone(app: App, ctx: ChatContext, args: Args) -> None:
     name = (args.get("name") or "").strip()
     if len(name) > 64:
         raise UsageError("clone.bad_name")
-    scope = await app.storage.get_scope_settings(ctx.platform, ctx.guild_id or ctx.chat_id)
-    if ctx.guild_id and not scope.allow_cloning:
+    scope = await app.storage.get_scope_settings(ctx.platform, scope_of(ctx))
+    if not ctx.is_private and not scope.allow_cloning:
         raise NotAllowedError("clone.disabled")
     att = args.attachments["sample"]
     if att.size is not None and att.size > app.limits.clone_max_bytes:

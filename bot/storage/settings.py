@@ -211,6 +211,34 @@ class SettingsStore(StoreBase):
             increment = {"chars": UsageRow.chars + chars}
             await upsert(session, UsageRow, keys, {"chars": chars}, increment)
 
+    async def add_usage_many(self, entries: dict[tuple[str, str, str, str], int]) -> None:
+        """Add several counts at once: {(platform, user_id, scope_id, iso day): chars}."""
+        if not entries:
+            return
+        async with self._write() as session:
+            for (platform, user_id, scope_id, day), chars in entries.items():
+                keys = {"platform": platform, "user_id": user_id, "scope_id": scope_id, "day": day}
+                increment = {"chars": UsageRow.chars + chars}
+                await upsert(session, UsageRow, keys, {"chars": chars}, increment)
+
+    async def prefetch(self, platform: str, user_id: str, scope_id: str | None) -> None:
+        """Load the user's settings, key and the scope's settings in one transaction, so the
+        command's next reads of them come from memory."""
+        wanted = [("user", platform, user_id), ("key", platform, user_id)]
+        if scope_id is not None:
+            wanted.append(("scope", platform, scope_id))
+        if all(self._recall(memo) is not None for memo in wanted):
+            return
+        async with self._read() as session:
+            user = await session.get(UserRow, (platform, user_id))
+            key = await session.get(UserKeyRow, (platform, user_id))
+            scope = await session.get(ScopeRow, (platform, scope_id)) if scope_id else None
+        self._remember(wanted[0], _user(user) if user else UserSettings(platform, user_id))
+        self._remember(wanted[1], self._keybox.open(key.ciphertext) if key else "")
+        if scope_id is not None:
+            found = _scope(scope) if scope else ScopeSettings(platform, scope_id)
+            self._remember(("scope", platform, scope_id), found)
+
     async def usage_today(self, platform: str, user_id: str, day: date | None = None) -> int:
         """Characters the user generated on `day` (default: today, UTC), across all scopes."""
         return await self._sum_usage(platform, day, UsageRow.user_id == user_id)

@@ -146,3 +146,16 @@ async def test_server_required_role(app):
     member.roles = ("Speakers",)  # type: ignore[attr-defined]
     await run(app, member, "/say hello")
     assert member.audio
+
+
+async def test_server_can_turn_cloning_off_in_a_group(app, simulator, api_key):
+    from tests.core.conftest import attachment
+    from tests.media import tone
+
+    group = RecordingContext(user_id="a", chat_id="tg-group", is_private=False, is_admin=True)
+    await run(app, group, "/server cloning off")
+    member = RecordingContext(user_id="m", chat_id="tg-group", is_private=False)
+    before = len(simulator.request_log)
+    await run(app, member, "/clone Nope", attachment(tone(4.0), "n.mp3"))
+    assert "turned off" in member.last
+    assert len(simulator.request_log) == before

@@ -71,6 +71,7 @@ async def test_speech_pcm_streams_every_piece(app: App, ctx: RecordingContext) -
     await admit(app, ctx, req)
     frames = [frame async for frame in speech_pcm(app, ctx, app.vocu, req)]
     assert frames and {len(f) for f in frames} == {audio.PCM_FRAME_BYTES}
+    await app.usage.flush()
     assert await app.storage.usage_today(ctx.platform, ctx.user_id) == billable_chars(req.text)
     whole = await synth.generate(app, app.vocu, req)
     assert len(frames) * 0.02 == pytest.approx(whole.duration, abs=0.25)
