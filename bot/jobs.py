@@ -266,6 +266,25 @@ class JobRunner:
         data = {**payload, "contents": [c.to_wire() for c in contents], "locale": ctx.locale}
         return await self._start(ctx, kind, data)
 
+    async def deliver_later(self, ctx: ChatContext, reply: AudioReply) -> Job:
+        """Keep paid audio whose delivery failed: stored as a finished job, the runner sends
+        it through the platform's courier (now, or after a restart)."""
+        payload = {
+            "title": reply.title,
+            "voice_name": reply.voice_name,
+            "prefer_file": reply.prefer_file,
+            "locale": ctx.locale,
+        }
+        reply_to = getattr(ctx, "message_id", None)
+        job = await self.app.storage.create_job(
+            "say", ctx.platform, ctx.chat_id, ctx.user_id, payload,
+            reply_to=str(reply_to) if reply_to else None,
+        )  # fmt: skip
+        path = self.results_dir / f"{job.id}.mp3"
+        await asyncio.to_thread(_write_atomically, path, reply.mp3)
+        await self.app.storage.mark_result(job.id, result_path=str(path))
+        return job
+
     async def regenerate(self, ctx: ChatContext, job: Job, task: Task) -> Job:
         """A new job that regenerates `job`'s Vocu task (settled) and delivers the new audio."""
         data = {

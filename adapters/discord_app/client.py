@@ -12,6 +12,7 @@ from discord import app_commands
 from adapters.discord_app.autocomplete import Completer
 from adapters.discord_app.autoread import AutoReader, message_names
 from adapters.discord_app.commands import CatalogTranslator, Runner, render_registry, speak_menu
+from adapters.discord_app.courier import DiscordCourier
 from adapters.discord_app.views import PickSelect, RunButton
 from adapters.discord_app.voice import Connector, VoiceManager, connect
 from adapters.discord_app.voice_commands import voice_commands
@@ -63,6 +64,7 @@ class BotMixin:
         client.add_dynamic_items(RunButton, PickSelect)
         await self.tree.set_translator(CatalogTranslator())
         await self.sync_commands()
+        self.app.couriers["discord"] = DiscordCourier(self.app, self)  # late results
 
     async def sync_commands(self) -> list[app_commands.AppCommand]:
         """Register the commands: in DISCORD_GUILD_IDS at once if set, else globally."""
@@ -100,6 +102,7 @@ class BotMixin:
 
     async def close(self) -> None:
         """Leave every voice channel, then close the gateway and the HTTP session."""
+        self.app.couriers.pop("discord", None)
         await self.voices.close()
         await super().close()  # type: ignore[misc]
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot import synth
 from bot.app import App
 from bot.context import ChatContext
+from bot.errors import UserFacingError
+from bot.jobs import runner_for
 from bot.registry import Arg, ArgKind, Args, command
+
+log = logging.getLogger(__name__)
 
 
 @command(
@@ -31,4 +37,9 @@ async def say(app: App, ctx: ChatContext, args: Args) -> None:
     )
     async with ctx.working():
         reply = await synth.speak(app, ctx, vocu, req)
-    await ctx.reply_audio(reply)
+    try:
+        await ctx.reply_audio(reply)
+    except Exception:
+        log.exception("delivery of paid audio failed; kept for a later delivery")
+        await runner_for(app).deliver_later(ctx, reply)  # nothing paid for is lost
+        raise UserFacingError("say.delivery_failed") from None

@@ -58,6 +58,7 @@ CATALOG: dict[str, str] = {
     "usage.missing": "Missing {arg}. Usage: {usage}",
     "usage.missing_file": "Please attach the {arg} (send it with the command as caption, or reply to it). Usage: {usage}",
     "usage.say": "Tell me what to say, for example: /say Hello there!",
+    "say.delivery_failed": "Your speech is made, but sending it failed. I'll deliver it here as soon as I can (no extra credits).",
     "say.usage": "Tell me what to say, for example: /say Hello there!",
     "say.too_long": "That text is {length} characters; the limit is {limit}. Please shorten it.",
     # voices

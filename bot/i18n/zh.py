@@ -55,6 +55,7 @@ CATALOG: dict[str, str] = {
     "usage.missing": "缺少{arg}。用法：{usage}",
     "usage.missing_file": "请附上{arg}（作为命令的附件发送，或回复那条消息）。用法：{usage}",
     "usage.say": "告诉我要说什么，例如：/say 你好！",
+    "say.delivery_failed": "语音已生成，但发送失败。我会尽快在这里送达（不会再扣积分）。",
     "say.usage": "告诉我要说什么，例如：/say 你好！",
     "say.too_long": "这段文字有 {length} 个字符，上限是 {limit}。请缩短后再试。",
     "voice.none": "还没有可用的音色。用 /clone 克隆一个，或用 /import 导入。",

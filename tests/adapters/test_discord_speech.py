@@ -137,3 +137,27 @@ async def test_replies_never_ping(discord_bot: DiscordHarness) -> None:
     ]
     with_content = [b for b in bodies if b.get("content") or b.get("attachments")]
     assert with_content and all(b["allowed_mentions"] == {"parse": []} for b in with_content)
+
+
+async def test_courier_delivers_late_results_to_a_channel(discord_bot: DiscordHarness) -> None:
+    courier = discord_bot.app.couriers["discord"]
+    reply = await synth.generate(
+        discord_bot.app,
+        discord_bot.app.vocu,
+        await synth.build_request(
+            discord_bot.app, _ctx(), discord_bot.app.vocu, "A result after a restart."
+        ),
+    )
+    await courier.send_audio(DC_TEXT, reply)
+    await courier.send_text(DC_TEXT, "Task finished.")
+    posts = discord_bot.server.requests_to(f"/channels/{DC_TEXT}/messages", "POST")
+    voice = [p for p in posts if (p.json or {}).get("flags") == 8192]
+    assert len(voice) == 1 and voice[0].files[0].data.startswith(b"OggS")
+    assert any((p.json or {}).get("content") == "Task finished." for p in posts)
+    assert all((p.json or {}).get("allowed_mentions", {}).get("parse") == [] for p in posts)
+
+
+def _ctx():  # a core context for building the request (voice resolution, settings)
+    from tests.core.recording import RecordingContext
+
+    return RecordingContext(platform="discord", user_id="4001")

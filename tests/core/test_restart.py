@@ -298,3 +298,24 @@ async def test_two_processes_resume_the_same_job_once(
     assert audio.mp3_duration(files[0].read_bytes()) > 0
     assert [row[2] for row in _jobs(tmp_path)] == ["delivered"]
     assert slow_simulator.generation_calls(api_key) == 1  # adopted, never created again
+
+
+async def test_paid_say_whose_delivery_failed_is_delivered_later_once(
+    app: App, courier: RecordingCourier, simulator, api_key: str
+) -> None:
+    from tests.core.conftest import run
+    from tests.core.recording import RecordingContext
+
+    class Broken(RecordingContext):
+        async def reply_audio(self, audio: AudioReply, *, caption: str | None = None) -> None:
+            raise ConnectionError("platform down")
+
+    ctx = Broken()
+    await run(app, ctx, "/say Paid for, so it must arrive.")
+    assert "sending it failed" in ctx.last
+    calls = simulator.generation_calls(api_key)
+    await _resume(app)
+    await _resume(app, owner="w2")  # a second worker finds nothing left to send
+    assert len(courier.audio) == 1 and courier.audio[0][0] == "c1"
+    assert courier.audio[0][1].voice_name
+    assert simulator.generation_calls(api_key) == calls  # delivered, not generated again
