@@ -94,9 +94,13 @@ async def test_network_errors_are_retried_then_reported(telegram: TelegramHarnes
 
     telegram.server.fail_next("sendVoice", 10, 500, "Internal Server Error")
     telegram.send("/say This one will not arrive.")
-    text = await telegram.reply(contains="went wrong")
-    assert "ref" in text
+    text = await telegram.reply(contains="sending it failed")  # kept for a later delivery
+    assert "no extra credits" in text
     assert len(telegram.server.calls_to("sendVoice", ok=False)) == 5  # 2 + three attempts
+    [job] = [
+        j for j in await telegram.app.storage.list_jobs("telegram", str(TG_USER)) if j.kind == "say"
+    ]
+    assert job.status == "generated" and job.result_path
 
 
 async def test_progress_is_one_message_edited_in_place(telegram: TelegramHarness) -> None:
