@@ -109,8 +109,9 @@ def probe_duration(data: bytes) -> float | None:
         return None
 
 
-#: Length of the pre-encoded tone per pitch; generations take a prefix of its MP3 frames.
-_TRACK_SECONDS = 60.0
+#: Length of the first pre-encoded tone per pitch (doubled when a longer one is asked for);
+#: generations take a prefix of its MP3 frames.
+_TRACK_SECONDS = 12.0
 
 
 def mp3_frames(data: bytes) -> tuple[list[bytes], float]:
@@ -150,7 +151,8 @@ class AudioEngine:
         track = self._tracks.get(freq)
         if track is not None and len(track[0]) * track[1] >= seconds:
             return track
-        length = max(_TRACK_SECONDS, math.ceil(seconds) + 1.0)
+        have = len(track[0]) * track[1] if track is not None else 0.0
+        length = max(_TRACK_SECONDS, 2 * have, math.ceil(seconds) + 1.0)
         key = (freq, length)
         pending = self._inflight.get(key)
         if pending is None:
