@@ -49,13 +49,13 @@ def resolve_style(voice: Voice, query: str | None) -> Style:
     styles = voice.styles
     if not query:
         return next((s for s in styles if s.id == "default"), styles[0])
-    found = _pick(styles, query, lambda s: s.name, lambda s: s.id)
+    found = _pick(styles, query, lambda s: s.label, lambda s: s.id)
     if len(found) == 1:
         return found[0]
     if found:
-        raise UsageError("style.ambiguous", query=query, choices=", ".join(s.name for s in found))
+        raise UsageError("style.ambiguous", query=query, choices=", ".join(s.label for s in found))
     raise UserFacingError(
-        "style.not_found", query=query, voice=voice.name, choices=", ".join(s.name for s in styles)
+        "style.not_found", query=query, voice=voice.name, choices=", ".join(s.label for s in styles)
     )
 
 

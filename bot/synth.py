@@ -147,5 +147,5 @@ async def speak(app: App, ctx: ChatContext, vocu: VocuClient, req: SpeechRequest
 
 
 def _title(req: SpeechRequest) -> str:
-    style = "" if req.style.id == "default" else f" ({req.style.name})"
+    style = "" if req.style.id == "default" else f" ({req.style.label})"
     return f"{req.voice.name}{style}"

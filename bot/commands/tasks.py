@@ -41,7 +41,7 @@ async def long(app: App, ctx: ChatContext, args: Args) -> None:
     ]
     if not await confirm_cost(ctx, job_cost(contents)):
         return
-    style = "" if req.style.id == "default" else f" ({req.style.name or req.style.id})"
+    style = "" if req.style.id == "default" else f" ({req.style.label})"
     payload = {
         "title": f"{req.voice.name}{style}",
         "voice_name": req.voice.name,

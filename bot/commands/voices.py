@@ -25,7 +25,7 @@ async def _voice(app: App, ctx: ChatContext, query: str | None) -> tuple[VocuCli
 
 
 def _voice_line(locale: str, v: Voice) -> str:
-    styles = ", ".join(s.name for s in v.styles) or "—"
+    styles = ", ".join(s.label for s in v.styles) or "—"
     return t(
         locale,
         "voices.line",
@@ -65,7 +65,7 @@ async def voice_info(app: App, ctx: ChatContext, args: Args) -> None:
     lines = [
         t(ctx.locale, "voice.title", name=v.name, status=t(ctx.locale, f"status.{status_key(v)}")),
         t(ctx.locale, "voice.description", text=v.description or "—"),
-        t(ctx.locale, "voice.styles", styles=", ".join(s.name for s in v.styles) or "—"),
+        t(ctx.locale, "voice.styles", styles=", ".join(s.label for s in v.styles) or "—"),
         t(ctx.locale, "voice.id", id=v.id),
     ]
     if v.avatar_url:
@@ -81,9 +81,9 @@ async def use(app: App, ctx: ChatContext, args: Args) -> None:
     await app.storage.update_user_settings(
         ctx.platform, ctx.user_id, voice_id=v.id, style_id=style.id
     )
-    text = t(ctx.locale, "use.done", voice=v.name, style=style.name)
+    text = t(ctx.locale, "use.done", voice=v.name, style=style.label)
     if not args.get("style") and len(v.styles) > 1 and ctx.can(Capability.BUTTONS):
-        choices = [Choice(s.name, f'use {v.id} "{s.id}"') for s in v.styles[:25]]
+        choices = [Choice(s.label, f'use {v.id} "{s.id}"') for s in v.styles[:25]]
         await ctx.reply_choices(text + "\n" + t(ctx.locale, "use.pick_style"), choices)
         return
     await ctx.reply_text(text)
@@ -175,7 +175,7 @@ async def style_remove(app: App, ctx: ChatContext, args: Args) -> None:
         raise UsageError("style.default_locked")
     await vocu.voices.delete_style(v.id, style.id)
     app.forget_voices(vocu)
-    await ctx.reply_text(t(ctx.locale, "style.removed", voice=v.name, style=style.name))
+    await ctx.reply_text(t(ctx.locale, "style.removed", voice=v.name, style=style.label))
 
 
 @command("avatar", VOICE, Arg("image", ArgKind.IMAGE), group="voice", sub="avatar")
@@ -201,7 +201,7 @@ async def share(app: App, ctx: ChatContext, args: Args) -> None:
     vocu, v = await _voice(app, ctx, args.get("voice"))
     _require_own(v)
     share_id = await vocu.voices.share(v.id)
-    styles = ", ".join(s.name for s in v.styles) or "—"
+    styles = ", ".join(s.label for s in v.styles) or "—"
     card = t(
         ctx.locale,
         "share.card",
@@ -228,7 +228,7 @@ async def import_voice(app: App, ctx: ChatContext, args: Args) -> None:
     async with ctx.working():
         v = await vocu.voices.import_shared(share_id)
     app.forget_voices(vocu)
-    styles = ", ".join(s.name for s in v.styles) or "—"
+    styles = ", ".join(s.label for s in v.styles) or "—"
     await ctx.reply_text(t(ctx.locale, "import.done", name=v.name, styles=styles))
 
 

@@ -43,6 +43,11 @@ class Style(VocuModel):
     enhance: bool | None = None
     base_speech_rate: float | None = Field(None, alias="baseSpeechRate")
 
+    @property
+    def label(self) -> str:
+        """The style's name for display (its id when it has none)."""
+        return self.name or self.id
+
 
 class VoiceMetadata(VocuModel):
     """`Voice.metadata`: avatar, description and the styles (deleted ones included)."""

@@ -23,6 +23,7 @@ def test_options_map_to_knobs() -> None:
         "--latency", "0.5", "--generation-latency", "1", "--truncate-after", "100",
         "--stuck-creating", "--fail-tasks", "--zero-credits", "--strict-key", "sk-a",
         "--strict-key", "sk-b", "--voice-creating-seconds", "3",
+        "--task-pending-seconds", "2", "--task-processing-seconds", "4",
     )  # fmt: skip
     assert (args.host, args.port) == ("127.0.0.1", 8765)
     sim = build_simulator(args)
@@ -31,6 +32,7 @@ def test_options_map_to_knobs() -> None:
     assert faults.truncate_streams_after == 100 and faults.stuck_creating and faults.fail_tasks
     assert sim.config.strict_keys and sim.config.api_keys == ["sk-a", "sk-b"]
     assert sim.config.seed_bonus_credit == 0 and sim.config.voice_creating_seconds == 3
+    assert (sim.config.task_pending_seconds, sim.config.task_processing_seconds) == (2, 4)
     sim.state.audio.close()
 
 

@@ -31,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--voice-creating-seconds", type=float, default=1.0, help="time a new voice is `creating`"
     )
     parser.add_argument(
+        "--task-pending-seconds", type=float, default=0.5, help="time a new task is `pending`"
+    )
+    parser.add_argument(
+        "--task-processing-seconds", type=float, default=1.0, help="then `processing`"
+    )
+    parser.add_argument(
         "--strict-key",
         action="append",
         default=[],
@@ -43,6 +49,8 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
     """A simulator configured from parsed arguments."""
     config = SimulatorConfig(
         voice_creating_seconds=args.voice_creating_seconds,
+        task_pending_seconds=args.task_pending_seconds,
+        task_processing_seconds=args.task_processing_seconds,
         strict_keys=bool(args.strict_key),
         api_keys=list(args.strict_key),
     )
