@@ -6,7 +6,7 @@ import importlib
 import os
 import sys
 
-MODULES = ["bench.core_burst", "bench.telegram_burst", "bench.discord_burst"]
+MODULES = ["bench.media", "bench.telegram_burst", "bench.discord_burst"]
 
 
 def main() -> int:

@@ -37,6 +37,20 @@ def parse_ids(raw: str | None) -> list[int]:
 class BotMixin:
     """Our behaviour, shared by the plain and the sharded client."""
 
+    def __init__(
+        self,
+        app: App,
+        *,
+        guild_ids: list[int],
+        voice_problem: str | None,
+        connector: Connector = connect,
+        **options: Any,
+    ) -> None:
+        options.setdefault("intents", intents())
+        # the next class in the MRO is discord.Client or discord.AutoShardedClient
+        super().__init__(allowed_mentions=discord.AllowedMentions.none(), **options)  # type: ignore[call-arg]
+        self._setup_bot(app, guild_ids=guild_ids, voice_problem=voice_problem, connector=connector)
+
     def _setup_bot(
         self,
         app: App,
@@ -110,35 +124,9 @@ class BotMixin:
 class DiscordBot(BotMixin, discord.Client):
     """One connection (unsharded, or a single shard)."""
 
-    def __init__(
-        self,
-        app: App,
-        *,
-        guild_ids: list[int],
-        voice_problem: str | None,
-        connector: Connector = connect,
-        **options: Any,
-    ) -> None:
-        options.setdefault("intents", intents())
-        super().__init__(allowed_mentions=discord.AllowedMentions.none(), **options)
-        self._setup_bot(app, guild_ids=guild_ids, voice_problem=voice_problem, connector=connector)
-
 
 class ShardedDiscordBot(BotMixin, discord.AutoShardedClient):
     """Several shards in this process (DISCORD_SHARD_COUNT / DISCORD_SHARD_IDS)."""
-
-    def __init__(
-        self,
-        app: App,
-        *,
-        guild_ids: list[int],
-        voice_problem: str | None,
-        connector: Connector = connect,
-        **options: Any,
-    ) -> None:
-        options.setdefault("intents", intents())
-        super().__init__(allowed_mentions=discord.AllowedMentions.none(), **options)
-        self._setup_bot(app, guild_ids=guild_ids, voice_problem=voice_problem, connector=connector)
 
 
 def create_client(
