@@ -92,8 +92,10 @@ async def deliver_speech(
         try:
             message = await post_voice_message(http, route, note)
         except discord.HTTPException as exc:
-            if exc.code not in REFUSED_CODES:
-                raise
+            if exc.code not in REFUSED_CODES and not 400 <= exc.status < 500:
+                raise  # a server error: let the caller retry or report; the audio is kept
+            # 50173/50013: not allowed here; any other 4xx: Discord rejected the voice-message
+            # form itself (e.g. on a webhook). The paid audio still goes out, as a file.
             log.info("voice message refused (code %s); sending an audio file", exc.code)
         else:
             attachments = message.get("attachments") or [{}]

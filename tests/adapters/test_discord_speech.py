@@ -161,3 +161,16 @@ def _ctx():  # a core context for building the request (voice resolution, settin
     from tests.core.recording import RecordingContext
 
     return RecordingContext(platform="discord", user_id="4001")
+
+
+async def test_any_rejected_voice_form_still_delivers_the_audio(
+    discord_bot: DiscordHarness,
+) -> None:
+    discord_bot.server.fail_next(
+        "/webhooks/", 400, {"code": 50035, "message": "Invalid Form Body"}, method="POST"
+    )
+    inter = await discord_bot.command("say", {"text": "Deliver me anyway."})
+    [message] = await discord_bot.replies(inter)
+    first, second = _webhook_posts(discord_bot, inter)
+    assert first.status == 400 and second.files[0].filename.endswith(".mp3")
+    assert message["attachments"][0]["filename"].endswith(".mp3")
