@@ -73,6 +73,10 @@ class UsageMeter:
 
     async def flush(self) -> None:
         """Write everything counted so far."""
+        flusher = self._flusher
+        if flusher is not None and flusher is not asyncio.current_task():
+            flusher.cancel()  # flushing now: no timer left pending at shutdown
+            self._flusher = None
         batch, self._pending = self._pending, {}
         try:
             await self.storage.add_usage_many(batch)
