@@ -44,6 +44,7 @@ from .errors import (
 from .resources.account import AccountResource
 from .resources.files import FilesResource
 from .resources.realtime import RealtimeResource
+from .resources.splitters import SplittersResource
 from .resources.tasks import TasksResource
 from .resources.templates import TemplatesResource
 from .resources.tts import TtsResource
@@ -100,6 +101,7 @@ class VocuClient:
         self.tts = TtsResource(self)
         self.tasks = TasksResource(self)
         self.templates = TemplatesResource(self)
+        self.splitters = SplittersResource(self)
         self.files = FilesResource(self)
         self.realtime = RealtimeResource(self)
 

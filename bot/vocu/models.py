@@ -370,6 +370,16 @@ class Template(VocuModel):
     created_at: str | None = Field(None, alias="createdAt")
 
 
+class Splitter(VocuModel):
+    """A saved splitter configuration (§19): placeholder markers → generation params."""
+
+    id: str
+    name: str = ""
+    config: dict[str, Any] = Field(default_factory=dict)
+    created_at: str | None = Field(None, alias="createdAt")
+    updated_at: str | None = Field(None, alias="updatedAt")
+
+
 # ------------------------------------------------------------------------- realtime
 
 
