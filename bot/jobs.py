@@ -24,21 +24,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot import audio
-from bot.context import AudioReply, ChatContext, Courier
+from bot.context import AudioReply, ChatContext
 from bot.i18n import t
+from bot.job_parts import (
+    TRANSIENT,
+    Deferred,
+    JobTimings,
+    Lease,
+    Lost,
+    Target,
+    confirm_cost,
+    failure_text,
+    job_cost,
+    new_owner,
+    owner_is_dead,
+    parse_time,
+    reply_from_file,
+    short_id,
+    write_atomically,
+)
 from bot.storage import Job
-from bot.text import billable_chars
 from bot.vocu import errors as ve
 from bot.vocu.models import Task, TaskContent
 
@@ -48,122 +59,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (ve.VocuConnectionError, ve.RateLimited, ve.ServerError)
-
-
-@dataclass(slots=True)
-class JobTimings:
-    """How often the runner works; tests shorten these."""
-
-    lease_seconds: float = 30.0  # a dead worker's jobs are taken over after this
-    poll_seconds: float = 10.0  # how often to look for jobs whose lease lapsed
-    initial_interval: float = 0.5  # Vocu status polling, with back-off
-    max_interval: float = 5.0
-    task_timeout: float = 1800.0  # one attempt's wait; then the job is deferred
-    max_age: float = 6 * 3600.0  # a job still unfinished this long after it began fails
-
-
-def new_owner() -> str:
-    """A worker id: host and pid (so a dead local worker can be recognised) plus a nonce."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _owner_is_dead(owner: str) -> bool:
-    """Whether `owner` was a worker on this host whose process no longer exists."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists, but not ours to signal
-        return False
-    return False
-
-
-def job_cost(contents: Sequence[TaskContent]) -> int:
-    """Credits the task will cost: characters as Vocu bills them (code points, no {{…}})."""
-    return sum(billable_chars(block.text or "") for block in contents)
-
-
-def short_id(job: Job) -> str:
-    """The id users see and type."""
-    return job.id[:8]
-
-
-async def confirm_cost(ctx: ChatContext, characters: int) -> bool:
-    """Show the cost and ask before a billable job; tells the user when they cancel."""
-    question = t(ctx.locale, "job.cost_confirm", characters=characters)
-    yes, cancel = t(ctx.locale, "job.start"), t(ctx.locale, "cancel")
-    if await ctx.ask_confirm(question, yes=yes, cancel=cancel):
-        return True
-    await ctx.reply_text(t(ctx.locale, "cancelled"))
-    return False
-
-
-def reply_from_file(job: Job, path: Path) -> AudioReply:
-    """The stored result of `job` as an AudioReply."""
-    mp3 = path.read_bytes()
-    p = job.payload
-    return AudioReply(
-        mp3=mp3,
-        title=str(p.get("title") or p.get("voice_name") or "speech"),
-        duration=audio.mp3_duration(mp3),
-        voice_name=str(p.get("voice_name") or "speech"),
-        prefer_file=bool(p.get("prefer_file")),
-    )
-
-
-class _Deferred(Exception):
-    """Not finished this time: release the lease, another attempt will follow."""
-
-
-class _Lost(Exception):
-    """Another worker holds or delivered the job: stop quietly."""
-
-
-@dataclass(slots=True)
-class _Lease:
-    lost: bool = False
-
-
-@dataclass(slots=True)
-class _Target:
-    """Where a job's messages go: the live context, else the platform's courier."""
-
-    job: Job
-    ctx: ChatContext | None
-    courier: Courier | None
-
-    @property
-    def locale(self) -> str:
-        return self.ctx.locale if self.ctx else str(self.job.payload.get("locale") or "en")
-
-    @property
-    def reachable(self) -> bool:
-        return self.ctx is not None or self.courier is not None
-
-    async def progress(self, text: str) -> None:
-        if self.ctx is not None:
-            try:
-                await self.ctx.progress(text)
-            except Exception:  # cosmetic: never let it stop the job
-                log.warning("progress update failed", exc_info=True)
-
-    async def text(self, text: str) -> None:
-        if self.ctx is not None:
-            await self.ctx.reply_text(text)
-        elif self.courier is not None:
-            await self.courier.send_text(self.job.chat_id, text, reply_to=self.job.reply_to)
-
-    async def audio(self, reply: AudioReply) -> None:
-        if self.ctx is not None:
-            await self.ctx.reply_audio(reply)
-        elif self.courier is not None:
-            await self.courier.send_audio(self.job.chat_id, reply, reply_to=self.job.reply_to)
-
+__all__ = [
+    "JobRunner",
+    "JobTimings",
+    "confirm_cost",
+    "failure_text",
+    "job_cost",
+    "reply_from_file",
+    "runner_for",
+    "short_id",
+]
 
 _RUNNERS: dict[int, JobRunner] = {}
 
@@ -223,7 +128,7 @@ class JobRunner:
         ]
         for job in pending:
             owner = job.lease_owner
-            if owner and owner != self.owner and _owner_is_dead(owner):
+            if owner and owner != self.owner and owner_is_dead(owner):
                 log.info("job %s: its worker %s died; taking it over", job.id, owner)
                 await self.app.storage.release_job(job.id, owner)
         await self._claim()
@@ -281,7 +186,7 @@ class JobRunner:
             reply_to=str(reply_to) if reply_to else None,
         )  # fmt: skip
         path = self.results_dir / f"{job.id}.mp3"
-        await asyncio.to_thread(_write_atomically, path, reply.mp3)
+        await asyncio.to_thread(write_atomically, path, reply.mp3)
         await self.app.storage.mark_result(job.id, result_path=str(path))
         return job
 
@@ -316,20 +221,20 @@ class JobRunner:
         current = asyncio.current_task()
         if current is not None:
             self._working[job.id] = current
-        target = _Target(job, ctx, self.app.couriers.get(job.platform))
+        target = Target(job, ctx, self.app.couriers.get(job.platform))
         try:
             async with self._lease(job.id) as lease:
                 job = await self._generate(job, target, lease, fresh=fresh)
                 if not target.reachable:  # e.g. its adapter is not running in this process
-                    raise _Deferred(f"no courier for {job.platform}")
+                    raise Deferred(f"no courier for {job.platform}")
                 await self._deliver(job, target, lease)
-        except _Lost:
+        except Lost:
             log.info("job %s: handled by another worker", job.id)
         except asyncio.CancelledError:
             await self._release(job)
             raise
         except Exception as exc:
-            if not isinstance(exc, _Deferred):
+            if not isinstance(exc, Deferred):
                 log.exception("job %s: failed this time; it will be retried", job.id)
             await self._release(job)
             if ctx is not None:
@@ -344,9 +249,9 @@ class JobRunner:
             await self.app.storage.release_job(job.id, self.owner)
 
     @contextlib.asynccontextmanager
-    async def _lease(self, job_id: str) -> AsyncIterator[_Lease]:
+    async def _lease(self, job_id: str) -> AsyncIterator[Lease]:
         """Hold the job's lease while working on it (renewed in the background)."""
-        lease = _Lease()
+        lease = Lease()
 
         async def beat() -> None:
             while True:
@@ -370,7 +275,7 @@ class JobRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await beater
 
-    async def _generate(self, job: Job, target: _Target, lease: _Lease, *, fresh: bool) -> Job:
+    async def _generate(self, job: Job, target: Target, lease: Lease, *, fresh: bool) -> Job:
         """Make sure the job has an outcome (audio on disk, or an error) recorded."""
         if job.status in ("generated", "failed"):
             return job
@@ -380,7 +285,7 @@ class JobRunner:
         try:
             task_id = await self._ensure_task(job, vocu, fresh=fresh)
         except TRANSIENT as exc:  # it may have reached Vocu: decide when resuming
-            raise _Deferred(str(exc)) from exc
+            raise Deferred(str(exc)) from exc
         except ve.VocuStatusError as exc:  # Vocu refused: no task was created
             from bot.router import error_reply  # lazily: the router imports every command
 
@@ -402,7 +307,7 @@ class JobRunner:
 
     async def _record(self, job: Job, **outcome: str | None) -> Job:
         if not await self.app.storage.mark_result(job.id, **outcome):
-            raise _Lost
+            raise Lost
         return await self.app.storage.get_job(job.id) or job
 
     async def _ensure_task(self, job: Job, vocu: VocuClient, *, fresh: bool) -> str:
@@ -436,7 +341,7 @@ class JobRunner:
         for offset in (0, 20):
             page = await vocu.tasks.list(limit=20, offset=offset)
             for task in page:
-                created = _parse_time(task.created_at)
+                created = parse_time(task.created_at)
                 if created is not None and created < since:
                     return None  # newest first: the rest is older still
                 blocks = [(c.voice_id, c.text) for c in task.metadata.contents]
@@ -447,7 +352,7 @@ class JobRunner:
         return None
 
     async def _wait(
-        self, job: Job, vocu: VocuClient, task_id: str, target: _Target, lease: _Lease
+        self, job: Job, vocu: VocuClient, task_id: str, target: Target, lease: Lease
     ) -> Task:
         """Poll the task until it settles, showing each status change."""
         timings = self.timings
@@ -455,7 +360,7 @@ class JobRunner:
         interval, shown = timings.initial_interval, ""
         while True:
             if lease.lost:
-                raise _Lost
+                raise Lost
             try:
                 task: Task | None = await vocu.tasks.get(task_id)
             except TRANSIENT:
@@ -470,7 +375,7 @@ class JobRunner:
             if time.monotonic() > deadline:
                 if self._too_old(job):
                     return Task(id=task_id, status="failed")
-                raise _Deferred("task still running")
+                raise Deferred("task still running")
             await asyncio.sleep(interval)
             interval = min(timings.max_interval, interval * 1.5)
 
@@ -478,10 +383,10 @@ class JobRunner:
         """Store the merged audio before delivery, so a failed delivery can be retried."""
         data = b"".join([chunk async for chunk in vocu.tasks.iter_audio(task)])
         path = self.results_dir / f"{job.id}.mp3"
-        await asyncio.to_thread(_write_atomically, path, data)
+        await asyncio.to_thread(write_atomically, path, data)
         return path
 
-    async def _deliver(self, job: Job, target: _Target, lease: _Lease) -> None:
+    async def _deliver(self, job: Job, target: Target, lease: Lease) -> None:
         """Send the result (or the failure) once: `mark_delivered` first, then send."""
         reply = None
         if job.error is None:
@@ -492,7 +397,7 @@ class JobRunner:
                 path = await self._download(job, vocu, task)
             reply = await asyncio.to_thread(reply_from_file, job, path)
         if lease.lost or not await self.app.storage.mark_delivered(job.id, self.owner):
-            raise _Lost
+            raise Lost
         try:
             if reply is not None:
                 await target.audio(reply)
@@ -503,32 +408,9 @@ class JobRunner:
             log.exception("job %s: delivery failed", job.id)
             if target.ctx is None or target.courier is None:
                 return
-            fallback = _Target(job, None, target.courier)  # the live chat failed: the courier
+            fallback = Target(job, None, target.courier)  # the live chat failed: the courier
             with contextlib.suppress(Exception):
                 if reply is not None:
                     await fallback.audio(reply)
                 else:
                     await fallback.text(failure_text(job, target.locale))
-
-
-def failure_text(job: Job, locale: str) -> str:
-    """What to tell the user about a failed job."""
-    error = job.error or "job.failed"
-    return t(locale, error, id=short_id(job)) if error.startswith("job.") else error
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{uuid.uuid4().hex[:6]}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
