@@ -73,7 +73,7 @@ def short_id(job: Job) -> str:
 async def confirm_cost(ctx: ChatContext, characters: int) -> bool:
     """Show the cost and ask before a billable job; tells the user when they cancel."""
     question = t(ctx.locale, "job.cost_confirm", characters=characters)
-    yes, cancel = t(ctx.locale, "job.start"), t(ctx.locale, "cancel")
+    yes, cancel = t(ctx.locale, "yes"), t(ctx.locale, "cancel")  # the contract: Yes / Cancel
     if await ctx.ask_confirm(question, yes=yes, cancel=cancel):
         return True
     await ctx.reply_text(t(ctx.locale, "cancelled"))

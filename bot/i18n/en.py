@@ -173,7 +173,6 @@ CATALOG: dict[str, str] = {
     "argname.mapping": "speakers",
     "argname.details": "details",
     "job.cost_confirm": "This will use {characters} credits ({characters} characters). Start it?",
-    "job.start": "Start",
     "job.pending": "⏳ Task {id} is queued at Vocu…",
     "job.processing": "🎙 Task {id} is being generated…",
     "job.done": "✅ Task {id} is done.",

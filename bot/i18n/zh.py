@@ -159,7 +159,6 @@ CATALOG: dict[str, str] = {
     "argname.mapping": "角色",
     "argname.details": "详情",
     "job.cost_confirm": "这将消耗 {characters} 积分（{characters} 个字符）。开始吗？",
-    "job.start": "开始",
     "job.pending": "⏳ 任务 {id} 正在 Vocu 排队…",
     "job.processing": "🎙 任务 {id} 正在生成…",
     "job.done": "✅ 任务 {id} 已完成。",

@@ -29,7 +29,7 @@ def _tap(telegram: TelegramHarness, message: dict[str, Any], label: str) -> None
 
 async def test_long_text_task_progress_and_actions(telegram: TelegramHarness) -> None:
     command = telegram.send("/long " + "This is a rather long text for a task. " * 5)
-    _tap(telegram, await _keyboard(telegram, "credits"), "Start")
+    _tap(telegram, await _keyboard(telegram, "credits"), "Yes")
     voice = await telegram.call("sendVoice")
     assert voice.params["reply_parameters"]["message_id"] == command["message_id"]
     assert ogg_seconds(voice.files["voice"].data)[0] == "opus"
