@@ -108,10 +108,14 @@ class App:
 
     async def cached_audio(self, cache_key: str) -> tuple[CacheEntry, bytes] | None:
         """Cached audio for `cache_key` (waiting for a put of it still in flight), or None."""
+        await self._stored(cache_key)
+        return await self.cache.get(cache_key)
+
+    async def _stored(self, cache_key: str) -> None:
+        """Wait until a background put of `cache_key`, if one is running, has finished."""
         pending = self._pending_puts.get(cache_key)
         if pending is not None:
             await asyncio.wait([pending])
-        return await self.cache.get(cache_key)
 
     def store_audio(self, cache_key: str, reply: AudioReply) -> None:
         """Put generated audio in the cache in the background (delivery need not wait)."""
@@ -122,9 +126,7 @@ class App:
     async def remember_file_id(self, cache_key: str | None, platform: str, file_id: str) -> None:
         """Remember a platform file id for cached audio, so a repeat is re-sent without upload."""
         if cache_key:
-            pending = self._pending_puts.get(cache_key)
-            if pending is not None:
-                await asyncio.wait([pending])  # the entry must exist before it gets an id
+            await self._stored(cache_key)  # the entry must exist before it gets an id
             await self.storage.cache_set_file_id(cache_key, platform, file_id)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:

@@ -95,6 +95,14 @@ def _scope(row: ScopeRow) -> ScopeSettings:
     )
 
 
+def _user_or_default(row: UserRow | None, platform: str, user_id: str) -> UserSettings:
+    return _user(row) if row else UserSettings(platform=platform, user_id=user_id)
+
+
+def _scope_or_default(row: ScopeRow | None, platform: str, scope_id: str) -> ScopeSettings:
+    return _scope(row) if row else ScopeSettings(platform=platform, scope_id=scope_id)
+
+
 class SettingsStore(StoreBase):
     """Users, scopes (guilds/chats), API keys and usage."""
 
@@ -104,8 +112,9 @@ class SettingsStore(StoreBase):
         if isinstance(hit := self._recall(memo), UserSettings):
             return hit
         async with self._read() as session:
-            row = await session.get(UserRow, (platform, user_id))
-            found = _user(row) if row else UserSettings(platform=platform, user_id=user_id)
+            found = _user_or_default(
+                await session.get(UserRow, (platform, user_id)), platform, user_id
+            )
         self._remember(memo, found)
         return found
 
@@ -131,8 +140,9 @@ class SettingsStore(StoreBase):
         if isinstance(hit := self._recall(memo), ScopeSettings):
             return hit
         async with self._read() as session:
-            row = await session.get(ScopeRow, (platform, scope_id))
-            found = _scope(row) if row else ScopeSettings(platform=platform, scope_id=scope_id)
+            found = _scope_or_default(
+                await session.get(ScopeRow, (platform, scope_id)), platform, scope_id
+            )
         self._remember(memo, found)
         return found
 
@@ -172,6 +182,10 @@ class SettingsStore(StoreBase):
             return hit if isinstance(hit, str) and hit else None  # "" remembers an absence
         async with self._read() as session:
             row = await session.get(UserKeyRow, (platform, user_id))
+        return self._remember_key(memo, row)
+
+    def _remember_key(self, memo: tuple[str, ...], row: UserKeyRow | None) -> str | None:
+        """Decrypt a key row and remember it ("" remembers that there is none)."""
         key = self._keybox.open(row.ciphertext) if row else None
         self._remember(memo, key or "")
         return key
@@ -232,12 +246,11 @@ class SettingsStore(StoreBase):
         async with self._read() as session:
             user = await session.get(UserRow, (platform, user_id))
             key = await session.get(UserKeyRow, (platform, user_id))
-            scope = await session.get(ScopeRow, (platform, scope_id)) if scope_id else None
-        self._remember(wanted[0], _user(user) if user else UserSettings(platform, user_id))
-        self._remember(wanted[1], self._keybox.open(key.ciphertext) if key else "")
+            scope = None if scope_id is None else await session.get(ScopeRow, (platform, scope_id))
+        self._remember(wanted[0], _user_or_default(user, platform, user_id))
+        self._remember_key(wanted[1], key)
         if scope_id is not None:
-            found = _scope(scope) if scope else ScopeSettings(platform, scope_id)
-            self._remember(("scope", platform, scope_id), found)
+            self._remember(wanted[2], _scope_or_default(scope, platform, scope_id))
 
     async def usage_today(self, platform: str, user_id: str, day: date | None = None) -> int:
         """Characters the user generated on `day` (default: today, UTC), across all scopes."""

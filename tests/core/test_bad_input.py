@@ -83,7 +83,6 @@ CASES = _cases()
 async def test_bad_input_costs_nothing(app, simulator, api_key, line, files, expect):
     warm = RecordingContext()
     await run(app, warm, "/voices")  # the voice list is cached; nothing below may call Vocu
-    log_before = len(simulator.request_log)
     credits_before = (await app.vocu.account.info()).total_balance
     log_before = len(simulator.request_log)
     ctx = RecordingContext()

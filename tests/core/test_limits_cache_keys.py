@@ -23,7 +23,7 @@ async def test_cache_hit_makes_no_vocu_call_and_costs_nothing(app, ctx, simulato
     first = ctx.audio[-1]
     assert first.cache_key
     await app.remember_file_id(first.cache_key, "telegram", "FILE-1")
-    calls, log_len = simulator.generation_calls(api_key), len(simulator.request_log)
+    calls = simulator.generation_calls(api_key)
     balance = (await app.vocu.account.info()).total_balance
     log_len = len(simulator.request_log)
     other = RecordingContext(user_id="u2")
