@@ -52,6 +52,8 @@ async def test_delivery_setting_file_sends_audio(telegram: TelegramHarness) -> N
 async def test_a_repeated_phrase_is_resent_by_file_id(telegram: TelegramHarness) -> None:
     telegram.send("/say Say it again, Sam.")
     first = await telegram.call("sendVoice")
+    file_id = first.result["voice"]["file_id"]
+    await _file_id_remembered(telegram, file_id)  # the bot stores it right after the send
     telegram.send("/say Say it again, Sam.")
     second = await telegram.call("sendVoice", count=2)
     assert first.files and not second.files  # no upload the second time
@@ -148,3 +150,19 @@ async def test_the_courier_delivers_outside_any_command(telegram: TelegramHarnes
     voice = await telegram.call("sendVoice")
     assert ogg_seconds(voice.files["voice"].data)[0] == "opus"
     assert reply.file_ids["telegram"] == voice.result["voice"]["file_id"]
+
+
+async def _file_id_remembered(telegram: TelegramHarness, file_id: str) -> None:
+    """Wait until some cache entry holds `file_id` for Telegram."""
+    from sqlalchemy import text
+
+    async def stored() -> bool:
+        async with telegram.app.storage.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT file_ids FROM cache_entries"))).scalars()
+            return any(file_id in str(ids) for ids in rows)
+
+    for _ in range(500):
+        if await stored():
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError("the file id was never remembered")
