@@ -112,13 +112,17 @@ async def _run(settings: Settings, out_dir: Path) -> int:
         )
         return await _console(settings, out_dir)
     async with open_app(settings) as app:
+        from bot import audio
         from bot.jobs import JobRunner
 
         jobs = JobRunner(app)  # resumes unfinished jobs; adapters register their couriers
         await jobs.start()
+        # Voice notes are transcoded in worker processes: start them all before the first burst.
+        warm = asyncio.create_task(audio.start_pool())
         try:
             await asyncio.gather(*(start(app, settings) for start in platforms))
         finally:
+            warm.cancel()
             await jobs.stop()
     return 0
 

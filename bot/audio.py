@@ -12,9 +12,10 @@ import io
 import multiprocessing
 import os
 import threading
+import time
 from array import array
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -276,11 +277,18 @@ class _Peaks:
 # 3.1–4.1 s, serial 4.7–7 s. PyAV drops the GIL inside FFmpeg, but the Python around each frame
 # convoys on it, so threads barely beat one core. Through to_voice_note_async: 2.0 s cold.
 _POOL: ProcessPoolExecutor | None = None
+_WORKERS = os.cpu_count() or 2
 _CACHE: OrderedDict[str, Future[VoiceNote | _Failure]] = OrderedDict()  # by sha256
 _CACHE_ENTRIES = 128
 # Reentrant: cancelling futures (pool shutdown) runs their done-callbacks, which take it too.
 _LOCK = threading.RLock()
 _Failure = tuple[str, dict[str, Any]]  # a worker's MediaError: its params would not pickle
+
+
+def _ready() -> int:
+    """A job that shows a worker is up; it lasts long enough for its siblings to take the rest."""
+    time.sleep(0.05)
+    return os.getpid()
 
 
 def _voice_note_job(mp3: bytes) -> VoiceNote | _Failure:
@@ -291,21 +299,36 @@ def _voice_note_job(mp3: bytes) -> VoiceNote | _Failure:
         return exc.key, exc.params
 
 
-def _submit(mp3: bytes) -> Future[VoiceNote | _Failure]:
-    """Queue a transcode on the process-wide pool, starting (or restarting) it if need be."""
+def _submit(job: Callable[..., Any], *args: Any) -> Future[Any]:
+    """Queue a job on the process-wide pool, starting (or restarting) it if need be."""
     global _POOL
     with _LOCK:
         for _ in range(2):
             if _POOL is None:
                 # forkserver: forking a process that runs an event loop and threads is unsafe.
                 context = multiprocessing.get_context("forkserver")
-                _POOL = ProcessPoolExecutor(os.cpu_count() or 2, mp_context=context)
+                context.set_forkserver_preload(["bot.audio"])  # each worker forks with PyAV loaded
+                _POOL = ProcessPoolExecutor(_WORKERS, mp_context=context)
             try:
-                return _POOL.submit(_voice_note_job, mp3)
+                return _POOL.submit(job, *args)
             except BrokenProcessPool:  # a worker died (OOM kill…): start a fresh pool once
                 _POOL.shutdown(wait=False, cancel_futures=True)
                 _POOL = None
         raise RuntimeError("audio worker pool keeps breaking")
+
+
+async def start_pool() -> int:
+    """Start every worker process now and wait until each answers; returns how many answered.
+
+    The pool would otherwise start a worker only when a transcode finds none idle: the first
+    burst of voice notes would pay for starting processes (importing PyAV and the main module)."""
+    seen: set[int] = set()
+    for _ in range(20):  # a worker still importing lets a sibling take its job: ask again
+        futures = [_submit(_ready) for _ in range(_WORKERS)]  # queued before any can finish
+        seen.update(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures)))
+        if len(seen) >= _WORKERS:
+            break
+    return len(seen)
 
 
 def shutdown_pool() -> None:
@@ -331,7 +354,7 @@ async def to_voice_note_async(mp3: bytes) -> VoiceNote:
     with _LOCK:
         future, created = _CACHE.get(key), False
         if future is None:
-            future = _CACHE[key] = _submit(mp3)
+            future = _CACHE[key] = _submit(_voice_note_job, mp3)
             created = True
             while len(_CACHE) > _CACHE_ENTRIES:
                 _CACHE.popitem(last=False)
