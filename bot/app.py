@@ -127,7 +127,7 @@ class App:
         """Remember a platform file id for cached audio, so a repeat is re-sent without upload."""
         if cache_key:
             await self._stored(cache_key)  # the entry must exist before it gets an id
-            await self.storage.cache_set_file_id(cache_key, platform, file_id)
+            await self.cache.remember_file_id(cache_key, platform, file_id)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run background work (e.g. waiting for a clone) that `drain` can wait for."""
@@ -146,3 +146,4 @@ class App:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.usage.flush()
+        await self.cache.flush()

@@ -7,7 +7,11 @@ import hashlib
 import json
 import logging
 import os
+import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.context import AudioReply
@@ -16,6 +20,10 @@ from bot.storage.types import CacheEntry
 
 log = logging.getLogger(__name__)
 
+# Keys that other processes sharing the database added show up in our index this much later
+# (until then, a request for one of them is generated again, as a plain miss would be).
+INDEX_REFRESH_SECONDS = 5.0
+
 
 def cache_key(voice_id: str, style_id: str, params: dict[str, object], text: str) -> str:
     """A stable key for (voice, style, parameters, text)."""
@@ -23,45 +31,149 @@ def cache_key(voice_id: str, style_id: str, params: dict[str, object], text: str
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Index writes waiting for the next transaction, and those waiting for it to commit."""
+
+    puts: dict[str, CacheEntry] = field(default_factory=dict)
+    file_ids: list[tuple[str, str, str]] = field(default_factory=list)
+    touches: set[str] = field(default_factory=set)
+    done: asyncio.Future[None] | None = None
+
+
+class _GroupCommit:
+    """Writes queued while a transaction runs go together into the next one (group commit):
+    a hundred clips finishing at once cost a few transactions, not a hundred."""
+
+    def __init__(self, write: Callable[[_Batch], Awaitable[None]]) -> None:
+        self._write = write
+        self._next = _Batch()
+        self._task: asyncio.Task[None] | None = None
+
+    def queue(self) -> tuple[_Batch, asyncio.Future[None]]:
+        """The batch to add writes to, and the future its commit resolves."""
+        if self._next.done is None:
+            self._next.done = asyncio.get_running_loop().create_future()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="cache-index-writes")
+        return self._next, self._next.done
+
+    def pending(self, key: str) -> CacheEntry | None:
+        """An entry queued but not yet committed."""
+        return self._next.puts.get(key)
+
+    async def _run(self) -> None:
+        while self._next.done is not None:
+            batch, self._next = self._next, _Batch()
+            assert batch.done is not None
+            try:
+                await self._write(batch)
+            except Exception as exc:
+                batch.done.set_exception(exc)
+                batch.done.exception()  # a fire-and-forget touch must not warn "never retrieved"
+            else:
+                batch.done.set_result(None)
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed (or has failed)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+
+
 class AudioCache:
-    """MP3 files under `directory`, indexed in storage, capped in total size (LRU eviction)."""
+    """MP3 files under `directory`, indexed in storage, capped in total size (LRU eviction).
+
+    The keys are also held in memory, so a miss (most requests) costs no database read."""
 
     def __init__(self, storage: Storage, directory: Path, max_bytes: int) -> None:
         self.storage = storage
         self.directory = directory
         self.max_bytes = max_bytes
         self._total: int | None = None  # bytes indexed, tracked here so puts rarely scan
+        self._keys: set[str] = set()
+        self._seen_until: datetime | None = None  # newest `created` read into `_keys`
+        self._refresh_at = 0.0  # monotonic time of the next index refresh
+        self._writes = _GroupCommit(self._commit)
 
     async def get(self, key: str) -> tuple[CacheEntry, bytes] | None:
         """The entry and its audio, or None (a missing file counts as a miss)."""
         if self.max_bytes <= 0:
             return None
-        entry = await self.storage.cache_get(key)
+        entry = self._writes.pending(key)
         if entry is None:
+            if not await self._indexed(key):
+                return None
+            entry = await self.storage.cache_get(key)
+        if entry is None:
+            self._keys.discard(key)  # evicted by another process
             return None
         try:
             data = await asyncio.to_thread(Path(entry.path).read_bytes)
         except OSError:
             return None
-        await self.storage.cache_touch(key)
+        batch, _ = self._writes.queue()  # not awaited: the caller needs the audio, not the write
+        batch.touches.add(key)
         return entry, data
+
+    async def _indexed(self, key: str) -> bool:
+        """Whether `key` is in the index (reading what other processes added, now and then)."""
+        if key in self._keys:
+            return True
+        if time.monotonic() >= self._refresh_at:
+            self._refresh_at = time.monotonic() + INDEX_REFRESH_SECONDS
+            for found, created in await self.storage.cache_keys_since(self._seen_until):
+                self._keys.add(found)
+                if self._seen_until is None or created > self._seen_until:
+                    self._seen_until = created
+        return key in self._keys
 
     async def put(self, key: str, reply: AudioReply) -> None:
         """Store a generated clip and evict the least recently used beyond the cap."""
         if self.max_bytes <= 0:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{key}.mp3"
         tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        await asyncio.to_thread(tmp.write_bytes, reply.mp3)
+        try:
+            await asyncio.to_thread(tmp.write_bytes, reply.mp3)
+        except FileNotFoundError:  # the first put (or the directory was removed)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(tmp.write_bytes, reply.mp3)
         os.replace(tmp, path)  # atomic: a reader never sees half a file
         if self._total is None:
             self._total = await self.storage.cache_total_bytes()
-        await self.storage.cache_put(
-            key, str(path), len(reply.mp3), duration=reply.duration, voice_name=reply.voice_name
+        now = datetime.now(UTC)  # storage stamps the entry with its own clock
+        batch, done = self._writes.queue()
+        batch.puts[key] = CacheEntry(
+            key=key,
+            path=str(path),
+            size=len(reply.mp3),
+            created=now,
+            last_used=now,
+            duration=reply.duration,
+            voice_name=reply.voice_name,
         )
+        await done
+        self._keys.add(key)
         self._total += len(reply.mp3)
         if self._total > self.max_bytes:  # only then read the index and evict
             removed = await self.storage.cache_evict(self.max_bytes)
             self._total = await self.storage.cache_total_bytes()
+            self._keys.difference_update(Path(p).stem for p in removed)
             log.info("cache evicted %d file(s)", len(removed))
+
+    async def remember_file_id(self, key: str, platform: str, file_id: str) -> None:
+        """Store a platform's id of the uploaded clip with its entry (committed on return)."""
+        if self.max_bytes <= 0:
+            return
+        batch, done = self._writes.queue()
+        batch.file_ids.append((key, platform, file_id))
+        await done
+
+    async def flush(self) -> None:
+        """Wait for every queued index write (e.g. touches) to be committed."""
+        await self._writes.flush()
+
+    async def _commit(self, batch: _Batch) -> None:
+        await self.storage.cache_write_many(
+            puts=batch.puts.values(), file_ids=batch.file_ids, touches=batch.touches
+        )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
@@ -49,35 +51,71 @@ class CacheStore(StoreBase):
     ) -> CacheEntry:
         """Index a cached file (replacing any previous entry and its now stale file ids)."""
         now = self._now()
-        values = {
-            "path": str(path),
-            "size": size,
-            "created": now,
-            "last_used": now,
-            "file_ids": {},
-            "duration": duration,
-            "voice_name": voice_name,
-        }
-        async with self._write() as session:
-            await upsert(session, CacheRow, {"key": key}, values)
-        return CacheEntry(key=key, **values)  # type: ignore[arg-type]
+        entry = CacheEntry(
+            key=key,
+            path=str(path),
+            size=size,
+            created=now,
+            last_used=now,
+            file_ids={},
+            duration=duration,
+            voice_name=voice_name,
+        )
+        await self.cache_write_many(puts=[entry])
+        return entry
 
     async def cache_touch(self, key: str) -> bool:
         """Mark the entry as just used (it becomes the last to be evicted)."""
-        stmt = update(CacheRow).where(CacheRow.key == key).values(last_used=self._now())
-        async with self._write() as session:
-            result = await session.execute(stmt.execution_options(synchronize_session=False))
-        return bool(getattr(result, "rowcount", 0))
+        return bool(await self.cache_write_many(touches=[key]))
 
     async def cache_set_file_id(self, key: str, platform: str, file_id: str) -> bool:
         """Remember the platform's id for the uploaded file (e.g. Telegram's file_id)."""
+        return bool(await self.cache_write_many(file_ids=[(key, platform, file_id)]))
+
+    async def cache_write_many(
+        self,
+        *,
+        puts: Iterable[CacheEntry] = (),
+        file_ids: Iterable[tuple[str, str, str]] = (),
+        touches: Iterable[str] = (),
+    ) -> int:
+        """One transaction for many index writes, in this order: `puts` (replacing entries and
+        their stale file ids; created and last used now), `file_ids` ((key, platform, id); for
+        missing keys nothing) and `touches` (marked as just used). Returns how many file ids and
+        touches found their entry."""
+        found, now = 0, self._now()
         async with self._write() as session:
-            stmt = select(CacheRow).where(CacheRow.key == key).with_for_update()
-            row = (await session.execute(stmt)).scalar_one_or_none()
-            if row is None:
-                return False
-            row.file_ids = {**(row.file_ids or {}), platform: file_id}  # new object: marks dirty
-            return True
+            for entry in puts:
+                values = {
+                    "path": entry.path,
+                    "size": entry.size,
+                    "created": now,
+                    "last_used": now,
+                    "file_ids": dict(entry.file_ids),
+                    "duration": entry.duration,
+                    "voice_name": entry.voice_name,
+                }
+                await upsert(session, CacheRow, {"key": entry.key}, values)
+            for key, platform, file_id in file_ids:
+                stmt = select(CacheRow).where(CacheRow.key == key).with_for_update()
+                row = (await session.execute(stmt)).scalar_one_or_none()
+                if row is not None:
+                    row.file_ids = {**(row.file_ids or {}), platform: file_id}  # marks it dirty
+                    found += 1
+            keys = sorted(set(touches))
+            if keys:
+                touch = update(CacheRow).where(CacheRow.key.in_(keys)).values(last_used=now)
+                result = await session.execute(touch.execution_options(synchronize_session=False))
+                found += int(getattr(result, "rowcount", 0) or 0)
+        return found
+
+    async def cache_keys_since(self, since: datetime | None) -> list[tuple[str, datetime]]:
+        """(key, created) of the entries created after `since` (all of them if None)."""
+        stmt = select(CacheRow.key, CacheRow.created)
+        if since is not None:
+            stmt = stmt.where(CacheRow.created > since)
+        async with self._read() as session:
+            return [(key, created) for key, created in (await session.execute(stmt)).all()]
 
     async def cache_total_bytes(self) -> int:
         """Total size of the indexed files."""

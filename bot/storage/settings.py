@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 
 from .base import StoreBase
 from .engine import upsert
@@ -101,6 +101,20 @@ def _user_or_default(row: UserRow | None, platform: str, user_id: str) -> UserSe
 
 def _scope_or_default(row: ScopeRow | None, platform: str, scope_id: str) -> ScopeSettings:
     return _scope(row) if row else ScopeSettings(platform=platform, scope_id=scope_id)
+
+
+def _usage_memo(
+    platform: str, day: str, *, user: str | None = None, scope: str | None = None
+) -> tuple[str, ...]:
+    """The memo name of a day's usage total of one user or one scope."""
+    return ("usage", platform, day, "user" if user is not None else "scope", user or scope or "")
+
+
+def _usage_sum(platform: str, day: str, *where: Any) -> Select[Any]:
+    """SELECT the day's characters (0 if none) for the platform, filtered by `where`."""
+    return select(func.coalesce(func.sum(UsageRow.chars), 0)).where(
+        UsageRow.platform == platform, UsageRow.day == day, *where
+    )
 
 
 class SettingsStore(StoreBase):
@@ -224,6 +238,7 @@ class SettingsStore(StoreBase):
         async with self._write() as session:
             increment = {"chars": UsageRow.chars + chars}
             await upsert(session, UsageRow, keys, {"chars": chars}, increment)
+        self._forget_usage(platform, keys["day"], user_id, keys["scope_id"])
 
     async def add_usage_many(self, entries: dict[tuple[str, str, str, str], int]) -> None:
         """Add several counts at once: {(platform, user_id, scope_id, iso day): chars}."""
@@ -234,33 +249,58 @@ class SettingsStore(StoreBase):
                 keys = {"platform": platform, "user_id": user_id, "scope_id": scope_id, "day": day}
                 increment = {"chars": UsageRow.chars + chars}
                 await upsert(session, UsageRow, keys, {"chars": chars}, increment)
+        for platform, user_id, scope_id, day in entries:
+            self._forget_usage(platform, day, user_id, scope_id)
+
+    def _forget_usage(self, platform: str, day: str, user_id: str, scope_id: str) -> None:
+        """A local write makes the remembered totals of the user and the scope stale."""
+        self._forget(_usage_memo(platform, day, user=user_id))
+        self._forget(_usage_memo(platform, day, scope=scope_id))
 
     async def prefetch(self, platform: str, user_id: str, scope_id: str | None) -> None:
-        """Load the user's settings, key and the scope's settings in one transaction, so the
-        command's next reads of them come from memory."""
-        wanted = [("user", platform, user_id), ("key", platform, user_id)]
-        if scope_id is not None:
-            wanted.append(("scope", platform, scope_id))
+        """Load the user's settings, key, today's usage and the scope's settings (and usage) in
+        one transaction, so the command's next reads of them come from memory."""
+        day = self._now().date().isoformat()
+        user_memo, key_memo = ("user", platform, user_id), ("key", platform, user_id)
+        used_memo = _usage_memo(platform, day, user=user_id)
+        scope_memo = None if scope_id is None else ("scope", platform, scope_id)
+        # a group or guild has a daily budget of its own; a private chat ("") has not
+        here_memo = _usage_memo(platform, day, scope=scope_id) if scope_id else None
+        wanted = [m for m in (user_memo, key_memo, used_memo, scope_memo, here_memo) if m]
         if all(self._recall(memo) is not None for memo in wanted):
             return
         async with self._read() as session:
             user = await session.get(UserRow, (platform, user_id))
             key = await session.get(UserKeyRow, (platform, user_id))
             scope = None if scope_id is None else await session.get(ScopeRow, (platform, scope_id))
-        self._remember(wanted[0], _user_or_default(user, platform, user_id))
-        self._remember_key(wanted[1], key)
-        if scope_id is not None:
-            self._remember(wanted[2], _scope_or_default(scope, platform, scope_id))
+            used = await session.scalar(_usage_sum(platform, day, UsageRow.user_id == user_id))
+            here = None
+            if here_memo is not None:
+                here = await session.scalar(
+                    _usage_sum(platform, day, UsageRow.scope_id == scope_id)
+                )
+        self._remember(user_memo, _user_or_default(user, platform, user_id))
+        self._remember_key(key_memo, key)
+        self._remember(used_memo, int(used or 0))
+        if scope_memo is not None and scope_id is not None:
+            self._remember(scope_memo, _scope_or_default(scope, platform, scope_id))
+        if here_memo is not None:
+            self._remember(here_memo, int(here or 0))
 
     async def usage_today(self, platform: str, user_id: str, day: date | None = None) -> int:
         """Characters the user generated on `day` (default: today, UTC), across all scopes."""
-        return await self._sum_usage(platform, day, UsageRow.user_id == user_id)
+        return await self._sum_usage(
+            platform, day, UsageRow.user_id == user_id, memo={"user": user_id}
+        )
 
     async def scope_usage_today(
         self, platform: str, scope_id: str | None, day: date | None = None
     ) -> int:
         """Characters generated in the guild or chat on `day` (default: today, UTC)."""
-        return await self._sum_usage(platform, day, UsageRow.scope_id == (scope_id or NO_SCOPE))
+        scope = scope_id or NO_SCOPE
+        return await self._sum_usage(
+            platform, day, UsageRow.scope_id == scope, memo={"scope": scope}
+        )
 
     async def user_scope_usage_today(
         self, platform: str, user_id: str, scope_id: str | None, day: date | None = None
@@ -270,12 +310,21 @@ class SettingsStore(StoreBase):
             platform, day, UsageRow.user_id == user_id, UsageRow.scope_id == (scope_id or NO_SCOPE)
         )
 
-    async def _sum_usage(self, platform: str, day: date | None, *where: Any) -> int:
-        """Sum of chars for the platform and day, filtered by `where`."""
-        stmt = select(func.coalesce(func.sum(UsageRow.chars), 0)).where(
-            UsageRow.platform == platform,
-            UsageRow.day == (day or self._now().date()).isoformat(),
-            *where,
-        )
+    async def _sum_usage(
+        self, platform: str, day: date | None, *where: Any, memo: dict[str, str] | None = None
+    ) -> int:
+        """Sum of chars for the platform and day, filtered by `where`; today's user and scope
+        totals (`memo`) are remembered briefly, like settings (prefetch reads them too)."""
+        today = self._now().date()
+        name = _usage_memo(platform, today.isoformat(), **memo) if memo else None
+        if name is not None and day in (None, today):
+            hit = self._recall(name)
+            if isinstance(hit, int):
+                return hit
         async with self._read() as session:
-            return int((await session.execute(stmt)).scalar_one())
+            used = int(
+                await session.scalar(_usage_sum(platform, (day or today).isoformat(), *where)) or 0
+            )
+        if name is not None and day in (None, today):
+            self._remember(name, used)
+        return used
