@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger("vocu-bot")
+DRAIN_SECONDS = 10.0  # at exit, how long background work (cache, usage writes) may take
 
 SIMULATOR_KEY = "sk-" + "vocubotlocalsimulator" + "0" * 11  # the embedded simulator's account
 
@@ -75,14 +77,45 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             )
             try:
                 yield app
-                await app.drain()
-            finally:
+            finally:  # also when stopped (SIGTERM, Ctrl-C): write what is counted and queued
+                try:
+                    await asyncio.wait_for(app.drain(), DRAIN_SECONDS)
+                except Exception:
+                    log.warning("background work not finished at exit", exc_info=True)
                 await app.close()
     finally:
         await storage.close()
         audio.shutdown_pool()
         if simulator is not None:
             await simulator.stop()
+
+
+async def _until_sigterm(work: Coroutine[Any, Any, int]) -> int:
+    """Run `work`; SIGTERM (docker stop, systemctl stop, kill) stops it as Ctrl-C does, through
+    every cleanup (platforms, jobs, drained writes, worker processes), and exits 0."""
+    task, loop = asyncio.current_task(), asyncio.get_running_loop()
+    assert task is not None
+    stopping = False
+
+    def stop() -> None:
+        nonlocal stopping
+        stopping = True
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, stop)
+    except (NotImplementedError, RuntimeError):  # not on this platform or thread
+        return await work
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if not stopping:
+            raise
+        task.uncancel()
+        log.info("stopped by SIGTERM")
+        return 0
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def _console(settings: Settings, out_dir: Path) -> int:
@@ -127,6 +160,16 @@ async def _run(settings: Settings, out_dir: Path) -> int:
     return 0
 
 
+def _serve(work: Coroutine[Any, Any, int]) -> int:
+    """Run the bot's event loop: uvloop where it is installed (Linux, macOS), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(work)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(work)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `vocu-bot` console script."""
     parser = argparse.ArgumentParser(
@@ -149,9 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.vocubot_log_level)
     out_dir = args.out or settings.vocubot_data_dir / "audio"
     if args.cmd == "console":
-        return asyncio.run(_console(settings, out_dir))
+        return _serve(_until_sigterm(_console(settings, out_dir)))
     if args.cmd in (None, "run"):
-        return asyncio.run(_run(settings, out_dir))
+        return _serve(_until_sigterm(_run(settings, out_dir)))
     parser.print_help()
     return 2
 

@@ -1,0 +1,97 @@
+"""`vocu-bot run` as deployed, in a child process: Telegram configured by its environment, the
+Opus workers started up front, and SIGTERM (docker stop, systemctl stop) stopping everything."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bot.vocu.simulator import Simulator
+from tests.fakes.telegram_server import FakeTelegramServer
+
+ROOT = Path(__file__).resolve().parents[2]
+PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _children(pid: int) -> set[int]:
+    """Live descendants of `pid` (through every thread's children list)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids = {int(k) for k in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo.extend(kids - found)
+            found |= kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in "ZX"
+
+
+async def _until(check, what: str, within: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(
+    simulator: Simulator, api_key: str, tmp_path: Path
+) -> None:
+    server = FakeTelegramServer()
+    await server.start()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PROXIES and not k.startswith(("VOCU", "TELEGRAM", "DISCORD"))
+    }
+    env |= {
+        "NO_PROXY": "127.0.0.1,localhost",
+        "TELEGRAM_BOT_TOKEN": server.token,
+        "TELEGRAM_API_BASE_URL": server.base_url,
+        "TELEGRAM_FILE_BASE_URL": server.file_base_url,
+        "VOCU_API_KEY": api_key,
+        "VOCU_BASE_URL": simulator.base_url,
+        "VOCUBOT_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": str(ROOT),
+    }
+    log = tmp_path / "bot.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run",
+            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
+            cwd=tmp_path, env=env,
+        )  # fmt: skip
+    try:
+        await _until(lambda: server.polls_started > 0, "the bot to poll getUpdates")
+        server.push_message(5, 5, "/say Hello from a real process.")
+        await _until(lambda: server.calls_to("sendVoice", ok=True), "the voice note")
+        # the pool started every worker at start-up: the forkserver and one per CPU
+        await _until(lambda: len(_children(proc.pid)) >= (os.cpu_count() or 2) + 1, "workers")
+        children = _children(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            assert await proc.wait() == 0
+        await _until(lambda: not any(_alive(pid) for pid in children), "workers to exit", 10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await server.stop()
+    text = log.read_text()
+    assert "stopped by SIGTERM" in text
+    assert server.token not in text and api_key not in text
+    assert "Traceback" not in text
