@@ -113,6 +113,11 @@ class FakeTelegramServer(UpdateInjection, BotApiMethods):
         return f"http://127.0.0.1:{self.port}/bot"
 
     @property
+    def polls_started(self) -> int:
+        """getUpdates calls begun so far (a long poll is recorded in `calls` only once answered)."""
+        return self._poll_generation
+
+    @property
     def file_base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
