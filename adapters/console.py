@@ -85,7 +85,7 @@ def _save_audio(out: TextIO, audio_dir: Path, counter: list[int], audio: AudioRe
     safe = "".join(c if c.isalnum() else "_" for c in audio.voice_name)[:32] or "voice"
     path = audio_dir / f"{counter[0]:03d}-{safe}.mp3"
     path.write_bytes(audio.mp3)
-    print(f"[audio] {path} ({audio.duration:.1f} s, {audio.title})", file=out, flush=True)
+    print(f"[audio] {path} ({audio.seconds():.1f} s, {audio.title})", file=out, flush=True)
 
 
 @dataclass

@@ -37,11 +37,19 @@ class AudioReply:
 
     mp3: bytes
     title: str
-    duration: float
-    voice_name: str
+    duration: float | None  # seconds; None until `seconds()` measures it (voice notes never need
+    voice_name: str  # it: the transcoder counts their samples)
     cache_key: str | None = None  # lets an adapter remember/re-use a platform file id
     file_ids: dict[str, str] = field(default_factory=dict)  # platform -> file id already uploaded
     prefer_file: bool = False  # the user's setting says "file", not "voice note"
+
+    def seconds(self) -> float:
+        """The duration, measured from the MP3 the first time it is needed."""
+        if self.duration is None:
+            from bot.audio import mp3_duration  # PyAV: only where audio is handled
+
+            self.duration = mp3_duration(self.mp3)
+        return self.duration
 
 
 @dataclass(slots=True)

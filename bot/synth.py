@@ -109,7 +109,7 @@ async def generate(app: App, vocu: VocuClient, req: SpeechRequest) -> AudioReply
     return AudioReply(
         mp3=mp3,
         title=_title(req),
-        duration=audio.mp3_duration(mp3),
+        duration=None,  # measured only if a delivery needs it (voice notes count their own)
         voice_name=req.voice.name,
         prefer_file=req.prefer_file,
     )
@@ -129,7 +129,7 @@ async def speak(app: App, ctx: ChatContext, vocu: VocuClient, req: SpeechRequest
         return AudioReply(
             mp3=mp3,
             title=_title(req),
-            duration=entry.duration or audio.mp3_duration(mp3),
+            duration=entry.duration,
             voice_name=req.voice.name,
             cache_key=key,
             file_ids=dict(entry.file_ids),

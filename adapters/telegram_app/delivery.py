@@ -134,7 +134,7 @@ async def send_audio_file(target: Target, audio: AudioReply, caption: str | None
         return target.bot.send_audio(
             target.chat_id,
             media,
-            duration=max(1, math.ceil(audio.duration)),
+            duration=max(1, math.ceil(audio.seconds())),
             title=audio.title,
             performer=audio.voice_name,
             caption=caption,
@@ -153,8 +153,8 @@ async def send_audio_file(target: Target, audio: AudioReply, caption: str | None
 async def send_voice_note(target: Target, audio: AudioReply, caption: str | None) -> Message:
     """A voice note: by cached file id, else transcoded to OGG/Opus and uploaded."""
     known = audio.file_ids.get(PLATFORM)
-    duration = max(1, math.ceil(audio.duration))
     if known:
+        duration = max(1, math.ceil(audio.seconds()))
         try:
             return await with_retries(
                 lambda: target.bot.send_voice(

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 
 from .base import StoreBase
-from .engine import upsert
+from .engine import upsert_many
 from .models import CacheRow
 from .types import CacheEntry
 
@@ -85,8 +85,9 @@ class CacheStore(StoreBase):
         touches found their entry."""
         found, now = 0, self._now()
         async with self._write() as session:
-            for entry in puts:
-                values = {
+            rows = [
+                {
+                    "key": entry.key,
                     "path": entry.path,
                     "size": entry.size,
                     "created": now,
@@ -95,7 +96,9 @@ class CacheStore(StoreBase):
                     "duration": entry.duration,
                     "voice_name": entry.voice_name,
                 }
-                await upsert(session, CacheRow, {"key": entry.key}, values)
+                for entry in puts
+            ]
+            await upsert_many(session, CacheRow, ["key"], rows)
             for key, platform, file_id in file_ids:
                 stmt = select(CacheRow).where(CacheRow.key == key).with_for_update()
                 row = (await session.execute(stmt)).scalar_one_or_none()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Connection, event, make_url
+from sqlalchemy import URL, Connection, Table, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -101,3 +102,26 @@ async def upsert(
         index_elements=list(keys), set_=update if update is not None else values
     )
     await session.execute(stmt)
+
+
+async def upsert_many(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    keys: list[str],
+    rows: list[dict[str, Any]],
+    update: Callable[[Any, Any], dict[str, Any]] | None = None,
+) -> None:
+    """Upsert every row in one statement executed once per row (executemany): INSERT, or on a
+    key conflict UPDATE with `update(table columns, excluded)` (default: the row's non-keys)."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    assert isinstance(table, Table)
+    stmt = insert(table)  # Core, not ORM: no per-row bookkeeping
+    if update is not None:
+        set_ = update(table.c, stmt.excluded)
+    else:
+        set_ = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
+    await session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=set_), rows)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 
 from .base import StoreBase
-from .engine import upsert
+from .engine import upsert, upsert_many
 from .models import ScopeRow, UsageRow, UserKeyRow, UserRow
 from .types import DELIVERIES, NO_SCOPE, PRESETS, ScopeSettings, UserSettings
 
@@ -244,11 +244,18 @@ class SettingsStore(StoreBase):
         """Add several counts at once: {(platform, user_id, scope_id, iso day): chars}."""
         if not entries:
             return
+        rows = [
+            {"platform": platform, "user_id": user, "scope_id": scope, "day": day, "chars": chars}
+            for (platform, user, scope, day), chars in entries.items()
+        ]
         async with self._write() as session:
-            for (platform, user_id, scope_id, day), chars in entries.items():
-                keys = {"platform": platform, "user_id": user_id, "scope_id": scope_id, "day": day}
-                increment = {"chars": UsageRow.chars + chars}
-                await upsert(session, UsageRow, keys, {"chars": chars}, increment)
+            await upsert_many(
+                session,
+                UsageRow,
+                ["platform", "user_id", "scope_id", "day"],
+                rows,
+                lambda table, new: {"chars": table.chars + new.chars},
+            )
         for platform, user_id, scope_id, day in entries:
             self._forget_usage(platform, day, user_id, scope_id)
 

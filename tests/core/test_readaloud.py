@@ -74,7 +74,7 @@ async def test_speech_pcm_streams_every_piece(app: App, ctx: RecordingContext) -
     await app.usage.flush()
     assert await app.storage.usage_today(ctx.platform, ctx.user_id) == billable_chars(req.text)
     whole = await synth.generate(app, app.vocu, req)
-    assert len(frames) * 0.02 == pytest.approx(whole.duration, abs=0.25)
+    assert len(frames) * 0.02 == pytest.approx(whole.seconds(), abs=0.25)
 
 
 async def test_speech_pcm_plays_cached_audio_without_vocu(
@@ -85,7 +85,7 @@ async def test_speech_pcm_plays_cached_audio_without_vocu(
     calls = simulator.generation_calls(api_key)
     frames = [frame async for frame in speech_pcm(app, ctx, app.vocu, req)]
     assert simulator.generation_calls(api_key) == calls
-    assert len(frames) * 0.02 == pytest.approx(reply.duration, abs=0.15)
+    assert len(frames) * 0.02 == pytest.approx(reply.seconds(), abs=0.15)
 
 
 async def test_admit_applies_the_rate_limit(app: App, ctx: RecordingContext) -> None:
