@@ -17,7 +17,7 @@ been posted to the interaction's follow-up webhook. One /say per voice and style
 per process from /proc during the burst; the bot's stderr goes to a log file in the temporary
 directory, shown (secrets masked) only if the bot fails.
 Run: `.venv/bin/python -m bench bench.discord_burst` or `.venv/bin/python -m bench.discord_burst
-[users]`. Prints figures, decides nothing.
+[users] [--shortest N]` (texts N to N + 14 characters; 20 by default). Prints figures only.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from bench._processes import (  # noqa: E402
     proc_cpu,
     self_cpu,
 )
-from bench._workload import LATENCY, SINGLE, Plan, describe, plan, text, warm_up  # noqa: E402
+from bench._workload import LATENCY, Plan, describe, options, plan, single, text, warm_up  # noqa: E402
 from bot.vocu.client import VocuClient  # noqa: E402
 from tests.fakes.discord_server import FakeDiscordServer  # noqa: E402
 
@@ -91,7 +91,7 @@ def _up(server: FakeDiscordServer) -> bool:
     return bool(server.global_commands) and any(c.identified for c in server._conns)
 
 
-async def run(users: int = 100) -> dict[str, Any]:
+async def run(users: int = 100, shortest: int = 20) -> dict[str, Any]:
     """Start everything, measure one /say alone and `users` at once, stop everything."""
     key = api_key()
     token = "bench." + secrets.token_urlsafe(24)
@@ -118,10 +118,11 @@ async def run(users: int = 100) -> dict[str, Any]:
                 await bot.wait_until(lambda: _up(server), "connected to the fake gateway")
                 async with VocuClient(key, base_url=sim.base_url) as vocu:
                     voices = await vocu.voices.list(show_market=True)
-                burst_plan = plan(voices, list(range(10_000, 10_000 + users)))
-                await _say(server, bot, warm_up(voices, 10))  # untimed: connections, each voice
+                burst_plan = plan(voices, list(range(10_000, 10_000 + users)), shortest)
+                warm = warm_up(voices, 10, burst_plan)
+                await _say(server, bot, warm)  # untimed: connections, each voice's first clip
                 await sim.set_latency(LATENCY)
-                single = await _say(server, bot, {2: (*burst_plan[10_000][:2], SINGLE)})
+                one = await _say(server, bot, {2: single(burst_plan)})
                 me0, bot0, kids0, sim0 = self_cpu(), proc_cpu(bot.pid), bot.tree(), sim.tree()
                 cpu_kids0, cpu_sim0 = cpu_by_process(kids0), cpu_by_process([sim.pid, *sim0])
                 burst = await _say(server, bot, burst_plan)
@@ -145,7 +146,7 @@ async def run(users: int = 100) -> dict[str, Any]:
         "workload": describe(burst_plan),
         "delivered": len(burst_files),
         "distinct": len({hashlib.sha256(data).digest() for data in burst_files}),
-        "single": single,
+        "single": one,
         "burst": burst,
         "cpu_bot": (bot1 - bot0) / users,
         "cpu_kids": cpu_delta(cpu_kids0, cpu_kids1) / users,
@@ -161,9 +162,8 @@ async def run(users: int = 100) -> dict[str, Any]:
 
 def main() -> None:
     """Print the burst figures."""
-    args = [a for a in sys.argv[1:] if a.isdigit()]
-    users = int(args[0]) if args else 100
-    r = asyncio.run(run(users))
+    users, shortest = options(sys.argv[1:])
+    r = asyncio.run(run(users, shortest))
     print(f"{os.cpu_count()} CPUs; simulator answers each generation after {LATENCY:g} s")
     print(f"one /say alone              {r['single']:6.2f} s (interaction → voice message)")
     print(f"{r['users']:.0f} users at once           {r['burst']:6.2f} s "

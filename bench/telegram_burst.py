@@ -16,7 +16,7 @@ one /say alone is timed, then every chat's /say at once.
 CPU per clip is measured per process from /proc during the burst; the bot's stderr goes to a
 log file in the temporary directory, shown (secrets masked) only if the bot fails.
 Run: `.venv/bin/python -m bench bench.telegram_burst` or `.venv/bin/python -m bench.telegram_burst
-[chats]`. Prints figures, decides nothing.
+[chats] [--shortest N]` (texts N to N + 14 characters; 20 by default). Prints figures only.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from bench._processes import (  # noqa: E402
     proc_cpu,
     self_cpu,
 )
-from bench._workload import LATENCY, SINGLE, Plan, describe, plan, text, warm_up  # noqa: E402
+from bench._workload import LATENCY, Plan, describe, options, plan, single, text, warm_up  # noqa: E402
 from bot.vocu.client import VocuClient  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegramServer  # noqa: E402
 
@@ -91,7 +91,7 @@ async def _say(server: FakeTelegramServer, bot: BotProcess, work: Plan) -> float
     return await _wait_voices(server, bot, set(work), 60) - start
 
 
-async def run(chats: int = 100) -> dict[str, Any]:
+async def run(chats: int = 100, shortest: int = 20) -> dict[str, Any]:
     """Start everything, measure one /say alone and `chats` at once, stop everything."""
     key = api_key()
     server = FakeTelegramServer()
@@ -118,13 +118,13 @@ async def run(chats: int = 100) -> dict[str, Any]:
                 await bot.wait_until(lambda: server.polls_started > 0, "polling the fake Bot API")
                 async with VocuClient(key, base_url=sim.base_url) as vocu:
                     voices = await vocu.voices.list(show_market=True)
-                burst_plan = plan(voices, list(range(1000, 1000 + chats)))
-                alone = {2: (*burst_plan[1000][:2], SINGLE)}
-                warm = warm_up(voices, 10)
+                burst_plan = plan(voices, list(range(1000, 1000 + chats)), shortest)
+                alone = {2: single(burst_plan)}
+                warm = warm_up(voices, 10, burst_plan)
                 await _setup(server, bot, {**alone, **warm, **burst_plan})
                 await _say(server, bot, warm)  # untimed: connections, each voice's first clip
                 await sim.set_latency(LATENCY)
-                single = await _say(server, bot, {2: alone[2]})
+                one = await _say(server, bot, alone)
                 me0, bot0, kids0, sim0 = self_cpu(), proc_cpu(bot.pid), bot.tree(), sim.tree()
                 cpu_kids0, cpu_sim0 = cpu_by_process(kids0), cpu_by_process([sim.pid, *sim0])
                 burst = await _say(server, bot, burst_plan)
@@ -152,7 +152,7 @@ async def run(chats: int = 100) -> dict[str, Any]:
         "workload": describe(burst_plan),
         "delivered": len(sent),
         "distinct": distinct,
-        "single": single,
+        "single": one,
         "burst": burst,
         "cpu_bot": (bot1 - bot0) / chats,
         "cpu_kids": cpu_delta(cpu_kids0, cpu_kids1) / chats,
@@ -169,8 +169,8 @@ async def run(chats: int = 100) -> dict[str, Any]:
 def main() -> None:
     """Print the burst figures."""
     args = sys.argv[1:]
-    chats = next((int(a) for a in args if a.isdigit()), 100)
-    r = asyncio.run(run(chats))
+    chats, shortest = options(args)
+    r = asyncio.run(run(chats, shortest))
     print(f"{os.cpu_count()} CPUs; simulator answers each generation after {LATENCY:g} s")
     print(f"one /say alone              {r['single']:6.2f} s (push → sendVoice)")
     print(f"{r['chats']:.0f} chats at once           {r['burst']:6.2f} s "
