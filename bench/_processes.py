@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import aiohttp
 
@@ -326,3 +326,57 @@ class BotProcess(_Child):
             else:
                 workers += 1
         return ", ".join([f"{workers} Opus worker{'s' * (workers != 1)}", *others])
+
+
+# ---------------------------------------------------------------- measuring and reporting
+
+
+class Meter:
+    """CPU of every process across the timed burst: the bot, its children, the simulator and
+    this process; peak RSS of the bot and its children at the end."""
+
+    def __init__(self, bot: BotProcess, sim: SimulatorProcess) -> None:
+        self.bot, self.sim = bot, sim
+        self._before: tuple[float, float, dict[ProcKey, float], dict[ProcKey, float]] | None = None
+        self.figures: dict[str, Any] = {}
+
+    def _sample(self) -> tuple[float, float, dict[ProcKey, float], dict[ProcKey, float]]:
+        kids, sim = self.bot.tree(), [self.sim.pid, *self.sim.tree()]
+        return self_cpu(), proc_cpu(self.bot.pid), cpu_by_process(kids), cpu_by_process(sim)
+
+    def start(self) -> None:
+        self._before = self._sample()
+
+    def stop(self, clips: int) -> None:
+        """Figures per clip since `start`."""
+        assert self._before is not None
+        me0, bot0, kids0, sim0 = self._before
+        me1, bot1, kids1, sim1 = self._sample()
+        kids = self.bot.tree()
+        self.figures = {
+            "cpu_bot": (bot1 - bot0) / clips,
+            "cpu_kids": cpu_delta(kids0, kids1) / clips,
+            "cpu_sim": cpu_delta(sim0, sim1) / clips,
+            "cpu_bench": (me1 - me0) / clips,
+            "rss_main": peak_kib(self.bot.pid) / 1024,
+            "rss_kids": sum(peak_kib(pid) for pid in kids) / 1024,
+            "kinds": self.bot.describe(kids),
+        }
+
+
+def report(r: dict[str, Any], *, who: str, what: str, fake: str) -> None:
+    """Print a burst's figures: `who` sent /say ("chats"), `what` they got ("voice notes")."""
+    print(f"{os.cpu_count()} CPUs; simulator answers each generation after {r['latency']:g} s")
+    print(f"one /say alone              {r['single']:6.2f} s ({r['route']})")
+    print(f"{r['count']:.0f} {who} at once{' ' * max(1, 16 - len(who))}{r['burst']:6.2f} s "
+          f"({r['delivered']:.0f} {what}, {r['distinct']:.0f} distinct; "
+          f"{r['workload']})")  # fmt: skip
+    print(f"ratio burst / single        {r['burst'] / r['single']:6.2f} (target ≤ 2)")
+    print(f"CPU per clip, bot main      {r['cpu_bot'] * 1000:6.1f} ms (`vocu-bot run`)")
+    print(f"CPU per clip, bot children  {r['cpu_kids'] * 1000:6.1f} ms ({r['kinds']})")
+    print(f"CPU per clip, simulator     {r['cpu_sim'] * 1000:6.1f} ms (its own process)")
+    print(f"CPU per clip, benchmark     {r['cpu_bench'] * 1000:6.1f} ms ({fake})")
+    print(f"peak RSS                    {r['rss_main']:6.1f} MiB bot main + "
+          f"{r['rss_kids']:.1f} MiB its children")  # fmt: skip
+    if r["leftovers"]:
+        print(f"note: {r['leftovers']:.0f} bot child processes outlived it after SIGTERM")

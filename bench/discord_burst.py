@@ -39,13 +39,10 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 from bench._processes import (  # noqa: E402
     BotProcess,
     ChildFailed,
+    Meter,
     SimulatorProcess,
     api_key,
-    cpu_by_process,
-    cpu_delta,
-    peak_kib,
-    proc_cpu,
-    self_cpu,
+    report,
 )
 from bench._workload import LATENCY, Plan, describe, options, plan, single, text, warm_up  # noqa: E402
 from bot.vocu.client import VocuClient  # noqa: E402
@@ -123,13 +120,10 @@ async def run(users: int = 100, shortest: int = 20) -> dict[str, Any]:
                 await _say(server, bot, warm)  # untimed: connections, each voice's first clip
                 await sim.set_latency(LATENCY)
                 one = await _say(server, bot, {2: single(burst_plan)})
-                me0, bot0, kids0, sim0 = self_cpu(), proc_cpu(bot.pid), bot.tree(), sim.tree()
-                cpu_kids0, cpu_sim0 = cpu_by_process(kids0), cpu_by_process([sim.pid, *sim0])
+                meter = Meter(bot, sim)
+                meter.start()
                 burst = await _say(server, bot, burst_plan)
-                me1, bot1, kids1, sim1 = self_cpu(), proc_cpu(bot.pid), bot.tree(), sim.tree()
-                cpu_kids1, cpu_sim1 = cpu_by_process(kids1), cpu_by_process([sim.pid, *sim1])
-                rss_main, rss_kids = peak_kib(bot.pid), sum(peak_kib(pid) for pid in kids1)
-                kinds = bot.describe(kids1)
+                meter.stop(users)
             except (TimeoutError, ChildFailed):
                 bot.print_tail()
                 sim.print_tail()
@@ -142,43 +136,25 @@ async def run(users: int = 100, shortest: int = 20) -> dict[str, Any]:
     sent = [r for r in server.requests_to("/webhooks/", "POST") if r.status == 200 and r.files]
     burst_files = [r.files[0].data for r in sent][-users:]
     return {
-        "users": users,
+        "count": users,
+        "latency": LATENCY,
+        "route": "interaction → voice message",
         "workload": describe(burst_plan),
         "delivered": len(burst_files),
         "distinct": len({hashlib.sha256(data).digest() for data in burst_files}),
         "single": one,
         "burst": burst,
-        "cpu_bot": (bot1 - bot0) / users,
-        "cpu_kids": cpu_delta(cpu_kids0, cpu_kids1) / users,
-        "cpu_sim": cpu_delta(cpu_sim0, cpu_sim1) / users,
-        "cpu_bench": (me1 - me0) / users,
-        "kids": len(kids1),
-        "rss_main": rss_main / 1024,
-        "rss_kids": rss_kids / 1024,
+        **meter.figures,
         "leftovers": bot.leftovers,
-        "kinds": kinds,
     }
 
 
 def main() -> None:
     """Print the burst figures."""
     users, shortest = options(sys.argv[1:])
-    r = asyncio.run(run(users, shortest))
-    print(f"{os.cpu_count()} CPUs; simulator answers each generation after {LATENCY:g} s")
-    print(f"one /say alone              {r['single']:6.2f} s (interaction → voice message)")
-    print(f"{r['users']:.0f} users at once           {r['burst']:6.2f} s "
-          f"({r['delivered']:.0f} voice messages, {r['distinct']:.0f} distinct; "
-          f"{r['workload']})")  # fmt: skip
-    print(f"ratio burst / single        {r['burst'] / r['single']:6.2f} (target ≤ 2)")
-    print(f"CPU per clip, bot main      {r['cpu_bot'] * 1000:6.1f} ms (`vocu-bot run`)")
-    print(f"CPU per clip, bot children  {r['cpu_kids'] * 1000:6.1f} ms "
-          f"({r['kinds']})")  # fmt: skip
-    print(f"CPU per clip, simulator     {r['cpu_sim'] * 1000:6.1f} ms (its own process)")
-    print(f"CPU per clip, benchmark     {r['cpu_bench'] * 1000:6.1f} ms (fake Discord)")
-    print(f"peak RSS                    {r['rss_main']:6.1f} MiB bot main + "
-          f"{r['rss_kids']:.1f} MiB its children")  # fmt: skip
-    if r["leftovers"]:
-        print(f"note: {r['leftovers']:.0f} bot child processes outlived it after SIGTERM")
+    report(
+        asyncio.run(run(users, shortest)), who="users", what="voice messages", fake="fake Discord"
+    )
 
 
 if __name__ == "__main__":

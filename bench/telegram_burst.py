@@ -37,13 +37,10 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 from bench._processes import (  # noqa: E402
     BotProcess,
     ChildFailed,
+    Meter,
     SimulatorProcess,
     api_key,
-    cpu_by_process,
-    cpu_delta,
-    peak_kib,
-    proc_cpu,
-    self_cpu,
+    report,
 )
 from bench._workload import LATENCY, Plan, describe, options, plan, single, text, warm_up  # noqa: E402
 from bot.vocu.client import VocuClient  # noqa: E402
@@ -125,13 +122,10 @@ async def run(chats: int = 100, shortest: int = 20) -> dict[str, Any]:
                 await _say(server, bot, warm)  # untimed: connections, each voice's first clip
                 await sim.set_latency(LATENCY)
                 one = await _say(server, bot, alone)
-                me0, bot0, kids0, sim0 = self_cpu(), proc_cpu(bot.pid), bot.tree(), sim.tree()
-                cpu_kids0, cpu_sim0 = cpu_by_process(kids0), cpu_by_process([sim.pid, *sim0])
+                meter = Meter(bot, sim)
+                meter.start()
                 burst = await _say(server, bot, burst_plan)
-                me1, bot1, kids1, sim1 = self_cpu(), proc_cpu(bot.pid), bot.tree(), sim.tree()
-                cpu_kids1, cpu_sim1 = cpu_by_process(kids1), cpu_by_process([sim.pid, *sim1])
-                rss_main, rss_kids = peak_kib(bot.pid), sum(peak_kib(pid) for pid in kids1)
-                kinds = bot.describe(kids1)
+                meter.stop(chats)
             except (TimeoutError, ChildFailed):
                 bot.print_tail()
                 sim.print_tail()
@@ -148,44 +142,23 @@ async def run(chats: int = 100, shortest: int = 20) -> dict[str, Any]:
     ]
     distinct = len({hashlib.sha256(c.files["voice"].data).digest() for c in sent})
     return {
-        "chats": chats,
+        "count": chats,
+        "latency": LATENCY,
+        "route": "push → sendVoice",
         "workload": describe(burst_plan),
         "delivered": len(sent),
         "distinct": distinct,
         "single": one,
         "burst": burst,
-        "cpu_bot": (bot1 - bot0) / chats,
-        "cpu_kids": cpu_delta(cpu_kids0, cpu_kids1) / chats,
-        "cpu_sim": cpu_delta(cpu_sim0, cpu_sim1) / chats,
-        "cpu_bench": (me1 - me0) / chats,
-        "kids": len(kids1),
-        "rss_main": rss_main / 1024,
-        "rss_kids": rss_kids / 1024,
+        **meter.figures,
         "leftovers": bot.leftovers,
-        "kinds": kinds,
     }
 
 
 def main() -> None:
     """Print the burst figures."""
-    args = sys.argv[1:]
-    chats, shortest = options(args)
-    r = asyncio.run(run(chats, shortest))
-    print(f"{os.cpu_count()} CPUs; simulator answers each generation after {LATENCY:g} s")
-    print(f"one /say alone              {r['single']:6.2f} s (push → sendVoice)")
-    print(f"{r['chats']:.0f} chats at once           {r['burst']:6.2f} s "
-          f"({r['delivered']:.0f} voice notes, {r['distinct']:.0f} distinct; "
-          f"{r['workload']})")  # fmt: skip
-    print(f"ratio burst / single        {r['burst'] / r['single']:6.2f} (target ≤ 2)")
-    print(f"CPU per clip, bot main      {r['cpu_bot'] * 1000:6.1f} ms (`vocu-bot run`)")
-    print(f"CPU per clip, bot children  {r['cpu_kids'] * 1000:6.1f} ms "
-          f"({r['kinds']})")  # fmt: skip
-    print(f"CPU per clip, simulator     {r['cpu_sim'] * 1000:6.1f} ms (its own process)")
-    print(f"CPU per clip, benchmark     {r['cpu_bench'] * 1000:6.1f} ms (fake Bot API)")
-    print(f"peak RSS                    {r['rss_main']:6.1f} MiB bot main + "
-          f"{r['rss_kids']:.1f} MiB its children")  # fmt: skip
-    if r["leftovers"]:
-        print(f"note: {r['leftovers']:.0f} bot child processes outlived it after SIGTERM")
+    chats, shortest = options(sys.argv[1:])
+    report(asyncio.run(run(chats, shortest)), who="chats", what="voice notes", fake="fake Bot API")
 
 
 if __name__ == "__main__":
