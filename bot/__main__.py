@@ -151,11 +151,10 @@ async def _run(settings: Settings, out_dir: Path) -> int:
         jobs = JobRunner(app)  # resumes unfinished jobs; adapters register their couriers
         await jobs.start()
         # Voice notes are transcoded in worker processes: start them all before the first burst.
-        warm = asyncio.create_task(audio.start_pool())
+        app.spawn(audio.start_pool(), name="opus-workers")
         try:
             await asyncio.gather(*(start(app, settings) for start in platforms))
         finally:
-            warm.cancel()
             await jobs.stop()
     return 0
 

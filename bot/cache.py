@@ -68,6 +68,12 @@ class _GroupCommit:
             assert batch.done is not None
             try:
                 await self._write(batch)
+            except asyncio.CancelledError:  # shutting down: nobody waits for ever
+                for waiting in (batch, self._next):
+                    if waiting.done is not None:
+                        waiting.done.cancel()
+                self._next = _Batch()
+                raise
             except Exception as exc:
                 batch.done.set_exception(exc)
                 batch.done.exception()  # a fire-and-forget touch must not warn "never retrieved"

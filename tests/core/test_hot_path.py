@@ -124,3 +124,24 @@ async def test_start_pool_starts_every_worker_before_any_transcode() -> None:
         assert set(audio._POOL._processes) == workers  # type: ignore[union-attr]
     finally:
         audio.shutdown_pool()
+
+
+async def test_a_failed_group_commit_fails_its_own_writers_only(
+    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audio_cache = AudioCache(storage, tmp_path / "cache", 10**9)
+    real, calls = storage.cache_write_many, []
+
+    async def flaky(**kwargs: Any) -> int:
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        return await real(**kwargs)
+
+    monkeypatch.setattr(storage, "cache_write_many", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        await audio_cache.put("lost", _reply(1))
+    await audio_cache.put("kept", _reply(2))
+    assert await storage.cache_get("lost") is None
+    assert await storage.cache_get("kept") is not None
+    assert await audio_cache.get("lost") is None  # not indexed: a plain miss
