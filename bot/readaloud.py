@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
-from bot import audio, limits
+from bot import limits, live_audio
 from bot.app import App
 from bot.context import ChatContext
 from bot.i18n import CATALOGS, normalise_locale, t
@@ -160,7 +160,7 @@ async def speech_pcm(
     key = request_key(req)
     hit = await app.cached_audio(key)  # the same key /say uses (bot.synth.speak)
     if hit is not None:
-        async for frame in audio.pcm_frames(_once(hit[1])):
+        async for frame in live_audio.pcm_frames(_once(hit[1])):
             yield frame
         return
     started = False
@@ -170,7 +170,7 @@ async def speech_pcm(
                 voice_id=req.voice.generate_id, text=piece, style_id=req.style.id, params=req.params
             ) as stream:
                 started = True
-                async for frame in audio.pcm_frames(stream.iter_chunks()):
+                async for frame in live_audio.pcm_frames(stream.iter_chunks()):
                     yield frame
     finally:
         if started:

@@ -1,6 +1,6 @@
 """Voice-channel playback: a per-server queue of streamed speech.
 
-Speech is decoded (bot.audio.pcm_frames) into 20 ms frames of 48 kHz stereo s16 PCM while it
+Speech is decoded (bot.live_audio.pcm_frames) into 20 ms frames of 48 kHz stereo s16 PCM while it
 downloads; the frames cross into discord.py's voice thread through a bounded thread-safe queue
 (FrameSource), so playback starts with the first decoded frame, not after the whole clip.
 """

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from adapters.discord_app.player import FrameSource, GuildPlayer, Track
-from bot import audio
+from bot import audio, live_audio
 from tests.adapters.conftest import (
     DC_ALICE,
     DC_BOB,
@@ -51,7 +51,7 @@ async def test_playback_streams_frames_before_the_clip_has_arrived() -> None:
         idle.set()
 
     player = GuildPlayer(voice, on_idle=on_idle, idle_timeout=0.5)
-    player.enqueue(Track(audio.pcm_frames(_slowly(mp3, arrived))))
+    player.enqueue(Track(live_audio.pcm_frames(_slowly(mp3, arrived))))
     await until(lambda: arrived and voice.sources and voice.sources[0].closed, timeout=20)
     source: FrameSource = voice.sources[0]
     assert voice.frames[0][0] < arrived[0]  # the first frame played before the last chunk came

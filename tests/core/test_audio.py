@@ -16,7 +16,7 @@ import av
 import pytest
 from PIL import Image
 
-from bot import audio
+from bot import audio, live_audio
 from bot.errors import MediaError
 
 # container, codec, sample format, rate
@@ -277,7 +277,7 @@ class _Chunks:
 async def _pcm(source: _Chunks) -> tuple[list[bytes], int]:
     frames: list[bytes] = []
     consumed_at_first = -1
-    async for frame in audio.pcm_frames(source.__aiter__()):
+    async for frame in live_audio.pcm_frames(source.__aiter__()):
         if not frames:
             consumed_at_first = source.consumed
         frames.append(frame)
@@ -299,7 +299,7 @@ async def test_pcm_frames_are_20ms_stereo_and_start_before_the_stream_ends() -> 
 async def test_pcm_frames_pad_the_last_frame_and_skip_id3() -> None:
     tagged = tone(1.01, "mp3")  # FFmpeg's MP3 muxer starts the file with an ID3v2 tag
     assert tagged.startswith(b"ID3")
-    untagged = tagged[audio._id3_size(tagged) :]
+    untagged = tagged[live_audio._id3_size(tagged) :]
     assert untagged.startswith(b"\xff")
     plain_frames, _ = await _pcm(_Chunks(untagged, 7))
     tagged_frames, _ = await _pcm(_Chunks(tagged, 3))
