@@ -80,6 +80,11 @@ class _GroupCommit:
             else:
                 batch.done.set_result(None)
 
+    @staticmethod
+    async def wait(done: asyncio.Future[None]) -> None:
+        """Wait for a batch's commit; a waiter given up on does not cancel it for the others."""
+        await asyncio.shield(done)
+
     async def flush(self) -> None:
         """Wait until everything queued so far is committed (or has failed)."""
         while self._task is not None and not self._task.done():
@@ -158,7 +163,7 @@ class AudioCache:
             duration=reply.duration,
             voice_name=reply.voice_name,
         )
-        await done
+        await self._writes.wait(done)
         self._keys.add(key)
         self._total += len(reply.mp3)
         if self._total > self.max_bytes:  # only then read the index and evict
@@ -173,7 +178,7 @@ class AudioCache:
             return
         batch, done = self._writes.queue()
         batch.file_ids.append((key, platform, file_id))
-        await done
+        await self._writes.wait(done)
 
     async def flush(self) -> None:
         """Wait for every queued index write (e.g. touches) to be committed."""

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from .batching import Coalescer
 from .crypto import KeyBox
 
 MEMO_SECONDS = 2.0
@@ -32,6 +33,9 @@ class StoreBase:
         self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         # Hot reads (settings, keys) are remembered briefly; local writes refresh them.
         self._memo: dict[tuple[str, ...], tuple[float, object]] = {}
+        self._writes_seen = 0  # local writes of remembered keys, counted
+        self._written: dict[tuple[str, ...], int] = {}  # key -> count at its last local write
+        self._prefetches: Coalescer[tuple[str, str, str | None]] | None = None  # see prefetch
 
     def _turn(self) -> AbstractAsyncContextManager[object]:
         """Wait for our turn on a single-connection database; a no-op otherwise."""
@@ -62,13 +66,30 @@ class StoreBase:
             return None
         return hit[1]
 
-    def _remember(self, key: tuple[str, ...], value: object) -> None:
+    def _mark(self) -> int:
+        """Call before a read whose result will be remembered: see `_remember`'s `read_at`."""
+        return self._writes_seen
+
+    def _remember(self, key: tuple[str, ...], value: object, read_at: int | None = None) -> None:
+        """Remember `value` written (`read_at` None) or read (`read_at` = `_mark()` taken before
+        the read): a read that began before a local write of the key committed is stale."""
+        if read_at is not None and self._written.get(key, -1) > read_at:
+            return
         if len(self._memo) > 10_000:
             self._memo.clear()
+            self._written.clear()
+        if read_at is None:
+            self._wrote(key)
         self._memo[key] = (time.monotonic() + MEMO_SECONDS, value)
 
     def _forget(self, key: tuple[str, ...]) -> None:
+        """After a local write of `key`: read it again next time."""
+        self._wrote(key)
         self._memo.pop(key, None)
+
+    def _wrote(self, key: tuple[str, ...]) -> None:
+        self._writes_seen += 1
+        self._written[key] = self._writes_seen
 
     @staticmethod
     def _now() -> datetime:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 
 from .base import StoreBase
+from .batching import Coalescer
 from .engine import upsert, upsert_many
 from .models import ScopeRow, UsageRow, UserKeyRow, UserRow
 from .types import DELIVERIES, NO_SCOPE, PRESETS, ScopeSettings, UserSettings
@@ -110,6 +111,34 @@ def _usage_memo(
     return ("usage", platform, day, "user" if user is not None else "scope", user or scope or "")
 
 
+def _prefetched(
+    platform: str, user_id: str, scope_id: str | None, day: str
+) -> list[tuple[str, ...]]:
+    """The memos a prefetch fills: user, key, the user's usage today, then (for a scope) its
+    settings and (for a group or guild, which has a daily budget of its own) its usage today."""
+    memos: list[tuple[str, ...]] = [("user", platform, user_id), ("key", platform, user_id)]
+    memos.append(_usage_memo(platform, day, user=user_id))
+    if scope_id is not None:
+        memos.append(("scope", platform, scope_id))
+    if scope_id:
+        memos.append(_usage_memo(platform, day, scope=scope_id))
+    return memos
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    """`ids` in slices small enough for any database's limit on bound parameters."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _usage_sums(platform: str, day: str, column: Any, ids: list[str]) -> Select[Any]:
+    """SELECT (id, the day's characters) for each of `ids` in `column` (user or scope)."""
+    return (
+        select(column, func.sum(UsageRow.chars))
+        .where(UsageRow.platform == platform, UsageRow.day == day, column.in_(ids))
+        .group_by(column)
+    )
+
+
 def _usage_sum(platform: str, day: str, *where: Any) -> Select[Any]:
     """SELECT the day's characters (0 if none) for the platform, filtered by `where`."""
     return select(func.coalesce(func.sum(UsageRow.chars), 0)).where(
@@ -125,11 +154,12 @@ class SettingsStore(StoreBase):
         memo = ("user", platform, user_id)
         if isinstance(hit := self._recall(memo), UserSettings):
             return hit
+        read_at = self._mark()
         async with self._read() as session:
             found = _user_or_default(
                 await session.get(UserRow, (platform, user_id)), platform, user_id
             )
-        self._remember(memo, found)
+        self._remember(memo, found, read_at)
         return found
 
     async def update_user_settings(
@@ -153,11 +183,12 @@ class SettingsStore(StoreBase):
         memo = ("scope", platform, scope_id)
         if isinstance(hit := self._recall(memo), ScopeSettings):
             return hit
+        read_at = self._mark()
         async with self._read() as session:
             found = _scope_or_default(
                 await session.get(ScopeRow, (platform, scope_id)), platform, scope_id
             )
-        self._remember(memo, found)
+        self._remember(memo, found, read_at)
         return found
 
     async def update_scope_settings(
@@ -194,14 +225,17 @@ class SettingsStore(StoreBase):
         hit = self._recall(memo)
         if hit is not None:
             return hit if isinstance(hit, str) and hit else None  # "" remembers an absence
+        read_at = self._mark()
         async with self._read() as session:
             row = await session.get(UserKeyRow, (platform, user_id))
-        return self._remember_key(memo, row)
+        return self._remember_key(memo, row, read_at)
 
-    def _remember_key(self, memo: tuple[str, ...], row: UserKeyRow | None) -> str | None:
-        """Decrypt a key row and remember it ("" remembers that there is none)."""
+    def _remember_key(
+        self, memo: tuple[str, ...], row: UserKeyRow | None, read_at: int
+    ) -> str | None:
+        """Decrypt a key row read and remember it ("" remembers that there is none)."""
         key = self._keybox.open(row.ciphertext) if row else None
-        self._remember(memo, key or "")
+        self._remember(memo, key or "", read_at)
         return key
 
     async def clear_user_key(self, platform: str, user_id: str) -> bool:
@@ -213,6 +247,7 @@ class SettingsStore(StoreBase):
                     UserKeyRow.platform == platform, UserKeyRow.user_id == user_id
                 )
             )
+        self._forget(("key", platform, user_id))  # again: a read may have run meanwhile
         return bool(getattr(result, "rowcount", 0))
 
     async def add_usage(
@@ -265,34 +300,68 @@ class SettingsStore(StoreBase):
         self._forget(_usage_memo(platform, day, scope=scope_id))
 
     async def prefetch(self, platform: str, user_id: str, scope_id: str | None) -> None:
-        """Load the user's settings, key, today's usage and the scope's settings (and usage) in
-        one transaction, so the command's next reads of them come from memory."""
+        """Load the user's settings, key, today's usage and the scope's settings (and usage), so
+        the command's next reads of them come from memory. Prefetches arriving while one runs
+        share the next transaction."""
         day = self._now().date().isoformat()
-        user_memo, key_memo = ("user", platform, user_id), ("key", platform, user_id)
-        used_memo = _usage_memo(platform, day, user=user_id)
-        scope_memo = None if scope_id is None else ("scope", platform, scope_id)
-        # a group or guild has a daily budget of its own; a private chat ("") has not
-        here_memo = _usage_memo(platform, day, scope=scope_id) if scope_id else None
-        wanted = [m for m in (user_memo, key_memo, used_memo, scope_memo, here_memo) if m]
-        if all(self._recall(memo) is not None for memo in wanted):
+        if all(
+            self._recall(memo) is not None for memo in _prefetched(platform, user_id, scope_id, day)
+        ):
             return
+        if self._prefetches is None:
+            self._prefetches = Coalescer(self._prefetch_many)
+        await self._prefetches.submit((platform, user_id, scope_id))
+
+    async def _prefetch_many(self, wanted: set[tuple[str, str, str | None]]) -> None:
+        """One read transaction for many prefetches (one query per table and platform)."""
+        day = self._now().date().isoformat()
+        found: dict[tuple[str, ...], Any] = {}  # memo -> row (or usage total)
+        read_at = self._mark()
         async with self._read() as session:
-            user = await session.get(UserRow, (platform, user_id))
-            key = await session.get(UserKeyRow, (platform, user_id))
-            scope = None if scope_id is None else await session.get(ScopeRow, (platform, scope_id))
-            used = await session.scalar(_usage_sum(platform, day, UsageRow.user_id == user_id))
-            here = None
-            if here_memo is not None:
-                here = await session.scalar(
-                    _usage_sum(platform, day, UsageRow.scope_id == scope_id)
-                )
-        self._remember(user_memo, _user_or_default(user, platform, user_id))
-        self._remember_key(key_memo, key)
-        self._remember(used_memo, int(used or 0))
-        if scope_memo is not None and scope_id is not None:
-            self._remember(scope_memo, _scope_or_default(scope, platform, scope_id))
-        if here_memo is not None:
-            self._remember(here_memo, int(here or 0))
+            for platform in {p for p, _, _ in wanted}:
+                users = sorted({u for p, u, _ in wanted if p == platform})
+                scopes = sorted({s for p, _, s in wanted if p == platform and s is not None})
+                groups = sorted(s for s in scopes if s)
+                for part in _chunks(users):
+                    for row in await session.scalars(
+                        select(UserRow).where(
+                            UserRow.platform == platform, UserRow.user_id.in_(part)
+                        )
+                    ):
+                        found["user", platform, row.user_id] = row
+                    for key_row in await session.scalars(
+                        select(UserKeyRow).where(
+                            UserKeyRow.platform == platform, UserKeyRow.user_id.in_(part)
+                        )
+                    ):
+                        found["key", platform, key_row.user_id] = key_row
+                    for user, used in await session.execute(
+                        _usage_sums(platform, day, UsageRow.user_id, part)
+                    ):
+                        found[_usage_memo(platform, day, user=user)] = int(used)
+                for part in _chunks(scopes):
+                    for scope_row in await session.scalars(
+                        select(ScopeRow).where(
+                            ScopeRow.platform == platform, ScopeRow.scope_id.in_(part)
+                        )
+                    ):
+                        found["scope", platform, scope_row.scope_id] = scope_row
+                for part in _chunks(groups):
+                    for scope, used in await session.execute(
+                        _usage_sums(platform, day, UsageRow.scope_id, part)
+                    ):
+                        found[_usage_memo(platform, day, scope=scope)] = int(used)
+        for platform, user_id, scope_id in wanted:
+            user_memo, key_memo, used_memo, *rest = _prefetched(platform, user_id, scope_id, day)
+            user = _user_or_default(found.get(user_memo), platform, user_id)
+            self._remember(user_memo, user, read_at)
+            self._remember_key(key_memo, found.get(key_memo), read_at)
+            self._remember(used_memo, found.get(used_memo, 0), read_at)
+            if scope_id is not None:
+                scope = _scope_or_default(found.get(rest[0]), platform, scope_id)
+                self._remember(rest[0], scope, read_at)
+            if scope_id:
+                self._remember(rest[1], found.get(rest[1], 0), read_at)
 
     async def usage_today(self, platform: str, user_id: str, day: date | None = None) -> int:
         """Characters the user generated on `day` (default: today, UTC), across all scopes."""
@@ -328,10 +397,11 @@ class SettingsStore(StoreBase):
             hit = self._recall(name)
             if isinstance(hit, int):
                 return hit
+        read_at = self._mark()
         async with self._read() as session:
             used = int(
                 await session.scalar(_usage_sum(platform, (day or today).isoformat(), *where)) or 0
             )
         if name is not None and day in (None, today):
-            self._remember(name, used)
+            self._remember(name, used, read_at)
         return used

@@ -145,3 +145,53 @@ async def test_a_failed_group_commit_fails_its_own_writers_only(
     assert await storage.cache_get("lost") is None
     assert await storage.cache_get("kept") is not None
     assert await audio_cache.get("lost") is None  # not indexed: a plain miss
+
+
+async def test_concurrent_prefetches_share_a_transaction(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = storage._now().date().isoformat()
+    await storage.update_user_settings("tg", "u3", voice_id="v-3")
+    await storage.set_user_key("tg", "u5", "sk-" + "k" * 32)
+    await storage.update_scope_settings("tg", "g1", daily_char_budget_user=7)
+    await storage.add_usage_many({("tg", "u4", "g1", day): 9, ("tg", "u6", "", day): 2})
+    storage._memo.clear()  # as if those were written by another process long ago
+    real, opened = storage._read, []
+
+    def counting() -> Any:
+        opened.append(1)
+        return real()
+
+    monkeypatch.setattr(storage, "_read", counting)
+    scopes = {n: "g1" if n % 2 else "" for n in range(40)}
+    await asyncio.gather(*(storage.prefetch("tg", f"u{n}", scopes[n]) for n in range(40)))
+    assert 1 <= len(opened) <= 3  # 40 prefetches; one transaction each would be 40
+    before = len(opened)
+    assert (await storage.get_user_settings("tg", "u3")).voice_id == "v-3"
+    assert (await storage.get_user_settings("tg", "u7")).voice_id is None
+    assert await storage.get_user_key("tg", "u5") == "sk-" + "k" * 32
+    assert await storage.get_user_key("tg", "u3") is None
+    assert (await storage.get_scope_settings("tg", "g1")).daily_char_budget_user == 7
+    assert await storage.usage_today("tg", "u4") == 9
+    assert await storage.usage_today("tg", "u6") == 2
+    assert await storage.usage_today("tg", "u8") == 0
+    assert await storage.scope_usage_today("tg", "g1") == 9
+    assert len(opened) == before  # every answer came from what the prefetch read
+
+
+async def test_a_read_that_began_before_a_local_write_is_not_remembered(
+    storage: Storage,
+) -> None:
+    await storage.update_user_settings("tg", "u1", voice_id="old")
+    storage._memo.clear()
+    read_at = storage._mark()  # a read (a prefetch, say) begins and sees "old"…
+    stale = await storage.get_user_settings("tg", "u1")
+    storage._memo.clear()
+    await storage.update_user_settings("tg", "u1", voice_id="new")  # …a write commits…
+    storage._remember(("user", "tg", "u1"), stale, read_at)  # …and the read ends
+    assert (await storage.get_user_settings("tg", "u1")).voice_id == "new"
+    await storage.set_user_key("tg", "u1", "sk-" + "a" * 32)
+    read_at = storage._mark()
+    await storage.clear_user_key("tg", "u1")
+    storage._remember(("key", "tg", "u1"), "sk-" + "a" * 32, read_at)
+    assert await storage.get_user_key("tg", "u1") is None
