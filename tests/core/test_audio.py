@@ -22,6 +22,9 @@ from bot.errors import MediaError
 # container, codec, sample format, rate
 _FORMATS = {
     "mp3": ("mp3", "libmp3lame", "fltp", 44_100),
+    "mp3-24k": ("mp3", "libmp3lame", "fltp", 24_000),  # Vocu's rate: an Opus rate, kept
+    "mp3-22k": ("mp3", "libmp3lame", "fltp", 22_050),
+    "mp3-16k": ("mp3", "libmp3lame", "fltp", 16_000),
     "ogg": ("ogg", "libopus", "s16", 48_000),
     "m4a": ("ipod", "aac", "fltp", 44_100),
     "wav": ("wav", "pcm_s16le", "s16", 44_100),
@@ -231,6 +234,38 @@ def test_voice_note_of_a_short_clip_has_fewer_waveform_samples() -> None:
     note = audio.to_voice_note(tone(1.0, "mp3"))
     _check_voice_note(note, 1.0)
     assert 90 <= len(note.waveform) <= 110  # one sample per 10 ms
+
+
+@pytest.mark.parametrize("fmt", ["mp3-24k", "mp3-22k", "mp3-16k"])
+def test_voice_note_of_another_rate(fmt: str) -> None:
+    # 24 and 16 kHz are Opus rates, encoded as they are; 22.05 kHz (like 44.1) is resampled
+    note = audio.to_voice_note(tone(2.0, fmt))
+    _check_voice_note(note, 2.0)
+    assert max(note.waveform) == 255 and min(note.waveform) > 200  # a steady tone
+
+
+def test_voice_note_of_mono_float_at_an_opus_rate_skips_the_resampler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_resampler(*args: object, **kwargs: object) -> Iterator[av.AudioFrame]:
+        raise AssertionError("resampled")
+
+    monkeypatch.setattr(audio, "_resample", no_resampler)
+    _check_voice_note(audio.to_voice_note(tone(2.0, "mp3-24k")), 2.0)
+    with pytest.raises(AssertionError, match="resampled"):
+        audio.to_voice_note(tone(2.0, "mp3"))  # 44.1 kHz: not an Opus rate
+
+
+def test_voice_note_of_stereo_is_mono() -> None:
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp3") as out:
+        stream = out.add_stream("libmp3lame", rate=24_000, layout="stereo")
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=24_000 * 2)
+        frame.planes[0].update(bytes(range(256)) * (24_000 * 2 * 4 // 256))
+        frame.sample_rate, frame.pts = 24_000, 0
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    _check_voice_note(audio.to_voice_note(buf.getvalue()), 2.0)
 
 
 def test_voice_note_of_garbage_is_corrupt() -> None:

@@ -31,7 +31,7 @@ import time
 from collections import deque
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from tests.fakes.telegram_methods import BotApiMethods
 from tests.fakes.telegram_objects import (
@@ -434,6 +434,18 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
             body = await request.json()
             if isinstance(body, dict):
                 raw.update(body)
+        elif request.content_type == "multipart/form-data":
+            # parts read into memory (request.post() spools every file part to a temp file)
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                assert isinstance(part, BodyPartReader)
+                if part.filename is not None:
+                    content_type = part.headers.get("Content-Type", "application/octet-stream")
+                    files[part.name or ""] = UploadedFile(
+                        part.filename, content_type, bytes(await part.read())
+                    )
+                else:
+                    raw[part.name or ""] = await part.text()
         else:
             form = await request.post()
             for key, value in form.items():
