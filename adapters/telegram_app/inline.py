@@ -4,7 +4,9 @@ Nothing is generated while the user types: the query is answered from the (cache
 list, and only `chosen_inline_result` runs the core's /say. Telegram can't upload a new file
 into an inline message, and a voice note is no InputMedia: the MP3 is uploaded once as an
 audio file to the user's private chat (then deleted there) and the inline message is edited to
-that file id with editMessageMedia. A cached phrase skips the upload.
+that file id with editMessageMedia. A cached phrase skips the upload. Telegram lets a bot
+write to a user only after they pressed Start in a private chat with it: that is checked (a chat
+action there) before anything is generated, and the placeholder then says so, with a link.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from collections.abc import AsyncIterator
 
 from telegram import (
     Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputMediaAudio,
     InputTextMessageContent,
     Update,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from adapters.telegram_app.context import not_modified
@@ -38,6 +43,7 @@ from adapters.telegram_app.keyboards import noop_markup
 from adapters.telegram_app.text import split_text
 from bot.app import App
 from bot.context import AudioReply, Capability, Choice
+from bot.i18n import t
 from bot.router import Invocation, dispatch
 
 log = logging.getLogger(__name__)
@@ -87,8 +93,26 @@ async def on_chosen_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     ctx = InlineContext(
         runtime(context).app, context.bot, user.id, chosen.inline_message_id, user.language_code
     )
+    if not await _may_write_to(
+        context.bot, user.id
+    ):  # the clip could not be uploaded: spend nothing
+        link = f"https://t.me/{context.bot.username}?start=inline"
+        button = InlineKeyboardButton(t(ctx.locale, "inline.open_chat"), url=link)
+        await ctx._edit(t(ctx.locale, "inline.start_first"), InlineKeyboardMarkup([[button]]))
+        return
     inv = Invocation(command="say", text=chosen.query.strip(), options={"voice": chosen.result_id})
     await dispatch(ctx.app, ctx, inv)
+
+
+async def _may_write_to(bot: Bot, user_id: int) -> bool:
+    """Whether the user's private chat with the bot is open (a chat action there is free)."""
+    try:
+        await bot.send_chat_action(user_id, ChatAction.UPLOAD_VOICE)
+    except Forbidden:
+        return False
+    except TelegramError:  # anything else: let the upload itself decide
+        return True
+    return True
 
 
 class InlineContext:
@@ -113,14 +137,14 @@ class InlineContext:
         """An audio file and edits; no buttons, no voice notes (not an InputMedia)."""
         return capability in (Capability.AUDIO_FILE, Capability.EDIT_MESSAGE)
 
-    async def _edit(self, text: str) -> None:
+    async def _edit(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         chunks = split_text(text)
         if not chunks:
             return
         try:
             await with_retries(
                 lambda: self.bot.edit_message_text(
-                    chunks[0], inline_message_id=self.inline_message_id
+                    chunks[0], inline_message_id=self.inline_message_id, reply_markup=markup
                 )
             )
         except BadRequest as exc:

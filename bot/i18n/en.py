@@ -55,6 +55,11 @@ CATALOG: dict[str, str] = {
         "/voices to pick a voice, or /clone with an audio sample to add your own."
     ),
     "help.header": "Commands:",
+    "inline.start_first": (
+        "Telegram lets me send you voice clips only after you press Start in a private chat "
+        "with me. Open it once, then choose the voice again: nothing was charged."
+    ),
+    "inline.open_chat": "Open a chat with me",
     "usage.missing": "Missing {arg}. Usage: {usage}",
     "usage.missing_file": "Please attach the {arg} (send it with the command as caption, or reply to it). Usage: {usage}",
     "usage.say": "Tell me what to say, for example: /say Hello there!",

@@ -52,6 +52,8 @@ CATALOG: dict[str, str] = {
         "/voices 选择音色，或用 /clone 加一段音频克隆你自己的声音。"
     ),
     "help.header": "命令：",
+    "inline.start_first": "Telegram 只允许我在你于私聊中点过“开始”之后给你发送语音。请先打开一次私聊，再重新选择音色：本次没有扣积分。",
+    "inline.open_chat": "打开与我的私聊",
     "usage.missing": "缺少{arg}。用法：{usage}",
     "usage.missing_file": "请附上{arg}（作为命令的附件发送，或回复那条消息）。用法：{usage}",
     "usage.say": "告诉我要说什么，例如：/say 你好！",

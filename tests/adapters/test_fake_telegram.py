@@ -239,6 +239,7 @@ async def test_callback_query_answered_and_message_edited(server: FakeTelegramSe
 
     app = build_app(server)
     app.add_handler(CallbackQueryHandler(on_button))
+    server.open_private_chat(USER)
     async with polling(app):
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Pick", callback_data="voice:7")]])
         sent = await app.bot.send_message(USER, "choose", reply_markup=keyboard)
@@ -336,6 +337,7 @@ async def test_set_my_commands_recorded_per_language(server: FakeTelegramServer)
 async def test_error_knobs_map_to_ptb_exceptions(server: FakeTelegramServer) -> None:
     big = server.add_file(b"x", mime_type="audio/ogg", file_size=21 * 1024 * 1024)
     server.forbid_voice(USER)
+    server.open_private_chat(USER)
     server.block_chat(777)
     server.set_member_status(GROUP, USER, "administrator")
     server.set_member_status(GROUP, 4242, "creator")
@@ -349,6 +351,8 @@ async def test_error_knobs_map_to_ptb_exceptions(server: FakeTelegramServer) -> 
             await bot.get_file(big.file_id)
         with pytest.raises(Forbidden, match="blocked"):
             await bot.send_message(777, "hi")
+        with pytest.raises(Forbidden, match="can't initiate"):  # never pressed Start
+            await bot.send_message(778, "hi")
         with pytest.raises(RetryAfter):
             server.fail_next("sendMessage", retry_after=3)
             await bot.send_message(USER, "hi")

@@ -17,6 +17,7 @@ from tests.media import tone
 
 def _ctx(telegram: TelegramHarness, chat: int = TG_USER, reply_to: int | None = None):
     bot = telegram.bot.application.bot
+    telegram.server.open_private_chat(TG_USER)
     return TelegramContext(
         telegram.app, telegram.bot.runtime.ui, Target(bot, chat, reply_to),
         user_id=TG_USER, language_code="en", is_private=True, is_admin=True,

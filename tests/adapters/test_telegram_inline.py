@@ -11,6 +11,7 @@ async def test_inline_query_lists_voices_and_generates_only_on_choice(
     telegram: TelegramHarness,
 ) -> None:
     server = telegram.server
+    server.open_private_chat(TG_USER)  # the clip is uploaded there to get a file id
     for partial in ("Hel", "Hello wor", "Hello world!"):  # the user typing
         query = server.push_inline_query(TG_USER, partial)
         await until(lambda q=query: q["id"] in server.inline_answers)
@@ -41,6 +42,7 @@ async def test_inline_query_lists_voices_and_generates_only_on_choice(
 
 async def test_inline_errors_replace_the_placeholder(telegram: TelegramHarness) -> None:
     server = telegram.server
+    server.open_private_chat(TG_USER)
     server.push_chosen_inline_result(TG_USER, "no-such-voice", "Hi there", "inline-2")
     await until(lambda: server.inline_messages["inline-2"]["edits"])
     edit = server.inline_messages["inline-2"]["edits"][-1]
@@ -56,3 +58,17 @@ async def test_deep_link_start_imports_a_shared_voice(telegram: TelegramHarness)
     assert link in card  # one tap to add the voice
     telegram.send(f"/start import_{share_id}", chat=TG_OTHER, user=TG_OTHER)
     assert "Alice" in await telegram.reply(TG_OTHER, contains="Added the voice")
+
+
+async def test_inline_choice_without_a_private_chat_says_start_and_spends_nothing(
+    telegram: TelegramHarness,
+) -> None:
+    server = telegram.server  # TG_USER never pressed Start in a private chat with the bot
+    server.push_chosen_inline_result(TG_USER, "no-matter", "Hello there", "inline-3")
+    await until(lambda: server.inline_messages["inline-3"]["edits"])
+    edit = server.inline_messages["inline-3"]["edits"][-1]
+    assert edit["method"] == "editMessageText" and "press Start" in edit["text"]
+    [[button]] = edit["reply_markup"]["inline_keyboard"]
+    assert button["url"] == f"https://t.me/{server.bot['username']}?start=inline"
+    assert telegram.generations() == 0
+    assert not telegram.sent("sendAudio")

@@ -98,6 +98,7 @@ class FakeTelegramServer(UpdateInjection, BotApiMethods):
         self._failures: dict[str, deque[ApiError]] = {}
         self._voice_forbidden: set[int | str] = set()
         self._blocked: set[int | str] = set()
+        self._started: set[int | str] = set()  # users who wrote to the bot in a private chat
         self._members: dict[tuple[int | str, int], str] = {}
         self._open_queries: set[str] = set()
         self._poll_generation = 0
@@ -206,6 +207,11 @@ class FakeTelegramServer(UpdateInjection, BotApiMethods):
     def forbid_voice(self, chat_id: int | str) -> None:
         """sendVoice to this chat answers 400 VOICE_MESSAGES_FORBIDDEN."""
         self._voice_forbidden.add(chat_id)
+
+    def open_private_chat(self, user_id: int) -> None:
+        """The user has pressed Start in a private chat with the bot before: it may write there.
+        (A private chat the user never opened answers 403, as Telegram does.)"""
+        self._started.add(user_id)
 
     def block_chat(self, chat_id: int | str) -> None:
         """Every send/edit to this chat answers 403 "bot was blocked by the user"."""

@@ -55,6 +55,8 @@ class UpdateInjection:
             user_id, username=username, first_name=first_name, language_code=language_code
         )
         chat = self._chat(chat_id, chat_type, user)
+        if chat_type == "private":
+            self._started.add(chat_id)  # from now on the bot may write to this user
         fields: dict[str, Any] = {}
         if text is not None:
             fields["text"] = text
