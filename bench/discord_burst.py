@@ -27,9 +27,7 @@ import hashlib
 import os
 import secrets
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
@@ -38,14 +36,9 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 from bench._processes import (  # noqa: E402
     BotProcess,
-    ChildFailed,
-    Meter,
-    SimulatorProcess,
-    api_key,
     report,
 )
-from bench._workload import LATENCY, Plan, describe, options, plan, single, text, warm_up  # noqa: E402
-from bot.vocu.client import VocuClient  # noqa: E402
+from bench._workload import Plan, drive, options, text  # noqa: E402
 from tests.fakes.discord_server import FakeDiscordServer  # noqa: E402
 
 
@@ -59,94 +52,64 @@ def _voice_posts(server: FakeDiscordServer, tokens: set[str]) -> dict[str, Any]:
     return done
 
 
-async def _say(server: FakeDiscordServer, bot: BotProcess, work: Plan, limit: float = 60) -> float:
-    """Fire /say text voice style from every user (in DMs) at once; seconds until the last
-    voice message."""
-    start = time.monotonic()
-    fired = await asyncio.gather(
-        *(
-            server.interaction_command(
-                "say",
-                {"text": text(u, length), "voice": voice, "style": style},
-                guild_id=None,
-                user_id=str(u),
+class _Discord:
+    """The fake Discord REST API + gateway, as `drive` uses it."""
+
+    def __init__(self, server: FakeDiscordServer) -> None:
+        self.server = server
+        token = "bench." + secrets.token_urlsafe(24)
+        self.env = {
+            "DISCORD_BOT_TOKEN": token,
+            "DISCORD_API_BASE_URL": server.api_base,
+            "DISCORD_GATEWAY_URL": server.gateway_url,
+        }
+        self.secrets = [token]
+
+    def up(self) -> bool:
+        """The bot synced its commands and identified on the gateway."""
+        return bool(self.server.global_commands) and any(c.identified for c in self.server._conns)
+
+    async def setup(self, bot: BotProcess, work: Plan) -> None:
+        """Nothing: /say carries its voice and style as options."""
+
+    async def say(self, bot: BotProcess, work: Plan) -> float:
+        """/say text voice style from every user (in DMs) at once; seconds until the last
+        voice message."""
+        start = time.monotonic()
+        fired = await asyncio.gather(
+            *(
+                self.server.interaction_command(
+                    "say",
+                    {"text": text(u, length), "voice": voice, "style": style},
+                    guild_id=None,
+                    user_id=str(u),
+                )
+                for u, (voice, style, length) in work.items()
             )
-            for u, (voice, style, length) in work.items()
         )
-    )
-    tokens = {inter["token"] for inter in fired}
-    while len(_voice_posts(server, tokens)) < len(tokens):
-        bot.check()
-        if time.monotonic() - start > limit:
-            raise TimeoutError(f"{len(_voice_posts(server, tokens))}/{len(tokens)} delivered")
-        await asyncio.sleep(0.005)
-    return time.monotonic() - start
-
-
-def _up(server: FakeDiscordServer) -> bool:
-    """The bot synced its commands and identified on the gateway."""
-    return bool(server.global_commands) and any(c.identified for c in server._conns)
+        tokens = {inter["token"] for inter in fired}
+        while len(_voice_posts(self.server, tokens)) < len(tokens):
+            bot.check()
+            if time.monotonic() - start > 60:
+                done = len(_voice_posts(self.server, tokens))
+                raise TimeoutError(f"{done}/{len(tokens)} delivered")
+            await asyncio.sleep(0.005)
+        return time.monotonic() - start
 
 
 async def run(users: int = 100, shortest: int = 20) -> dict[str, Any]:
     """Start everything, measure one /say alone and `users` at once, stop everything."""
-    key = api_key()
-    token = "bench." + secrets.token_urlsafe(24)
     server = FakeDiscordServer()
     await server.start()
     try:
-        with tempfile.TemporaryDirectory(prefix="vocu-bench-") as tmp_name:
-            tmp = Path(tmp_name)
-            sim = SimulatorProcess(tmp)
-            bot = BotProcess(
-                tmp,
-                {
-                    "DISCORD_BOT_TOKEN": token,
-                    "DISCORD_API_BASE_URL": server.api_base,
-                    "DISCORD_GATEWAY_URL": server.gateway_url,
-                    "VOCU_API_KEY": key,
-                },
-                hide=[token, key],
-            )
-            try:
-                await sim.start()
-                bot.env["VOCU_BASE_URL"] = sim.base_url
-                await bot.start()
-                await bot.wait_until(lambda: _up(server), "connected to the fake gateway")
-                async with VocuClient(key, base_url=sim.base_url) as vocu:
-                    voices = await vocu.voices.list(show_market=True)
-                burst_plan = plan(voices, list(range(10_000, 10_000 + users)), shortest)
-                warm = warm_up(voices, 10, burst_plan)
-                await _say(server, bot, warm)  # untimed: connections, each voice's first clip
-                await sim.set_latency(LATENCY)
-                one = await _say(server, bot, {2: single(burst_plan)})
-                meter = Meter(bot, sim)
-                meter.start()
-                burst = await _say(server, bot, burst_plan)
-                meter.stop(users)
-            except (TimeoutError, ChildFailed):
-                bot.print_tail()
-                sim.print_tail()
-                raise
-            finally:
-                await bot.stop()
-                await sim.stop()
+        r = await drive(_Discord(server), users, 10_000, shortest)
     finally:
         await server.stop()
-    sent = [r for r in server.requests_to("/webhooks/", "POST") if r.status == 200 and r.files]
-    burst_files = [r.files[0].data for r in sent][-users:]
-    return {
-        "count": users,
-        "latency": LATENCY,
-        "route": "interaction → voice message",
-        "workload": describe(burst_plan),
-        "delivered": len(burst_files),
-        "distinct": len({hashlib.sha256(data).digest() for data in burst_files}),
-        "single": one,
-        "burst": burst,
-        **meter.figures,
-        "leftovers": bot.leftovers,
-    }
+    sent = [rec for rec in server.requests_to("/webhooks/", "POST") if rec.status == 200]
+    burst_files = [rec.files[0].data for rec in sent if rec.files][-users:]
+    distinct = len({hashlib.sha256(data).digest() for data in burst_files})
+    return {**r, "route": "interaction → voice message", "delivered": len(burst_files),
+            "distinct": distinct}  # fmt: skip
 
 
 def main() -> None:

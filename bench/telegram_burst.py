@@ -25,9 +25,7 @@ import asyncio
 import hashlib
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
@@ -36,14 +34,9 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 from bench._processes import (  # noqa: E402
     BotProcess,
-    ChildFailed,
-    Meter,
-    SimulatorProcess,
-    api_key,
     report,
 )
-from bench._workload import LATENCY, Plan, describe, options, plan, single, text, warm_up  # noqa: E402
-from bot.vocu.client import VocuClient  # noqa: E402
+from bench._workload import Plan, drive, options, text  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegramServer  # noqa: E402
 
 
@@ -68,91 +61,52 @@ async def _wait_voices(
         await asyncio.sleep(0.02)
 
 
-async def _setup(server: FakeTelegramServer, bot: BotProcess, work: Plan) -> None:
-    """Each chat's user picks its voice and style (not timed)."""
-    for chat, (voice, style, _) in work.items():
-        server.push_message(chat, chat, f'/use {voice} "{style}"')
-    chats = set(work)
+class _Telegram:
+    """The fake Bot API, as `drive` uses it."""
 
-    def answered() -> bool:
-        return {c.chat_id for c in server.calls_to("sendMessage", ok=True)} & chats == chats
+    def __init__(self, server: FakeTelegramServer) -> None:
+        self.server = server
+        self.env = {
+            "TELEGRAM_BOT_TOKEN": server.token,
+            "TELEGRAM_API_BASE_URL": server.base_url,
+            "TELEGRAM_FILE_BASE_URL": server.file_base_url,
+        }
+        self.secrets = [server.token]
 
-    await bot.wait_until(answered, "answering /use in every chat", within=30)
+    def up(self) -> bool:
+        return self.server.polls_started > 0  # a long poll is recorded only once answered
 
+    async def setup(self, bot: BotProcess, work: Plan) -> None:
+        """Each chat's user picks its voice and style."""
+        for chat, (voice, style, _) in work.items():
+            self.server.push_message(chat, chat, f'/use {voice} "{style}"')
+        chats = set(work)
 
-async def _say(server: FakeTelegramServer, bot: BotProcess, work: Plan) -> float:
-    """Push /say in every chat at once; seconds until the last voice note was sent."""
-    start = time.time()
-    for chat, (_, _, length) in work.items():
-        server.push_message(chat, chat, f"/say {text(chat, length)}")
-    return await _wait_voices(server, bot, set(work), 60) - start
+        def answered() -> bool:
+            sent = self.server.calls_to("sendMessage", ok=True)
+            return {c.chat_id for c in sent} & chats == chats
+
+        await bot.wait_until(answered, "answering /use in every chat", within=30)
+
+    async def say(self, bot: BotProcess, work: Plan) -> float:
+        """Push /say in every chat at once; seconds until the last voice note was sent."""
+        start = time.time()
+        for chat, (_, _, length) in work.items():
+            self.server.push_message(chat, chat, f"/say {text(chat, length)}")
+        return await _wait_voices(self.server, bot, set(work), 60) - start
 
 
 async def run(chats: int = 100, shortest: int = 20) -> dict[str, Any]:
     """Start everything, measure one /say alone and `chats` at once, stop everything."""
-    key = api_key()
     server = FakeTelegramServer()
     await server.start()
     try:
-        with tempfile.TemporaryDirectory(prefix="vocu-bench-") as tmp_name:
-            tmp = Path(tmp_name)
-            sim = SimulatorProcess(tmp)
-            bot = BotProcess(
-                tmp,
-                {
-                    "TELEGRAM_BOT_TOKEN": server.token,
-                    "TELEGRAM_API_BASE_URL": server.base_url,
-                    "TELEGRAM_FILE_BASE_URL": server.file_base_url,
-                    "VOCU_API_KEY": key,
-                },
-                hide=[server.token, key],
-            )
-            try:
-                await sim.start()
-                bot.env["VOCU_BASE_URL"] = sim.base_url
-                await bot.start()
-                # a long poll is recorded only once answered: count the ones under way
-                await bot.wait_until(lambda: server.polls_started > 0, "polling the fake Bot API")
-                async with VocuClient(key, base_url=sim.base_url) as vocu:
-                    voices = await vocu.voices.list(show_market=True)
-                burst_plan = plan(voices, list(range(1000, 1000 + chats)), shortest)
-                alone = {2: single(burst_plan)}
-                warm = warm_up(voices, 10, burst_plan)
-                await _setup(server, bot, {**alone, **warm, **burst_plan})
-                await _say(server, bot, warm)  # untimed: connections, each voice's first clip
-                await sim.set_latency(LATENCY)
-                one = await _say(server, bot, alone)
-                meter = Meter(bot, sim)
-                meter.start()
-                burst = await _say(server, bot, burst_plan)
-                meter.stop(chats)
-            except (TimeoutError, ChildFailed):
-                bot.print_tail()
-                sim.print_tail()
-                raise
-            finally:
-                await bot.stop()
-                await sim.stop()
+        r = await drive(_Telegram(server), chats, 1000, shortest)
     finally:
         await server.stop()
-    sent = [
-        c
-        for c in server.calls_to("sendVoice", ok=True)
-        if isinstance(c.chat_id, int) and c.chat_id >= 1000
-    ]
+    sent = [c for c in server.calls_to("sendVoice", ok=True) if c.chat_id in r["plan"]]
     distinct = len({hashlib.sha256(c.files["voice"].data).digest() for c in sent})
-    return {
-        "count": chats,
-        "latency": LATENCY,
-        "route": "push → sendVoice",
-        "workload": describe(burst_plan),
-        "delivered": len(sent),
-        "distinct": distinct,
-        "single": one,
-        "burst": burst,
-        **meter.figures,
-        "leftovers": bot.leftovers,
-    }
+    return {**r, "route": "push → sendVoice", "delivered": len(sent), "distinct": distinct}
 
 
 def main() -> None:
