@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -48,11 +49,10 @@ async def _until(check, what: str, within: float = 30) -> None:  # type: ignore[
         await asyncio.sleep(0.05)
 
 
-async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(
-    simulator: Simulator, api_key: str, tmp_path: Path
-) -> None:
-    server = FakeTelegramServer()
-    await server.start()
+async def _start_bot(
+    server: FakeTelegramServer, simulator: Simulator, api_key: str, tmp: Path, **extra: str
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` with Telegram pointed at the fake; output to tmp/bot.log."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -65,33 +65,91 @@ async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(
         "TELEGRAM_FILE_BASE_URL": server.file_base_url,
         "VOCU_API_KEY": api_key,
         "VOCU_BASE_URL": simulator.base_url,
-        "VOCUBOT_DATA_DIR": str(tmp_path / "data"),
+        "VOCUBOT_DATA_DIR": str(tmp / "data"),
         "PYTHONPATH": str(ROOT),
+        **extra,
     }
-    log = tmp_path / "bot.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
+    with (tmp / "bot.log").open("wb") as out:
+        return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run",
             stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
-            cwd=tmp_path, env=env,
+            cwd=tmp, env=env,
         )  # fmt: skip
+
+
+async def _sigterm(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM: the bot exits 0 and leaves no process behind."""
+    children = _children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(30):
+        assert await proc.wait() == 0
+    await _until(lambda: not any(_alive(pid) for pid in children), "children to exit", 10)
+
+
+def _clean_log(tmp: Path, *secrets: str) -> None:
+    text = (tmp / "bot.log").read_text()
+    assert "stopped by SIGTERM" in text
+    assert "Traceback" not in text
+    assert not any(secret in text for secret in secrets)
+
+
+async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(
+    simulator: Simulator, api_key: str, tmp_path: Path
+) -> None:
+    server = FakeTelegramServer()
+    await server.start()
+    proc = await _start_bot(server, simulator, api_key, tmp_path)
     try:
         await _until(lambda: server.polls_started > 0, "the bot to poll getUpdates")
         server.push_message(5, 5, "/say Hello from a real process.")
         await _until(lambda: server.calls_to("sendVoice", ok=True), "the voice note")
         # the pool started every worker at start-up: the forkserver and one per CPU
         await _until(lambda: len(_children(proc.pid)) >= (os.cpu_count() or 2) + 1, "workers")
-        children = _children(proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(30):
-            assert await proc.wait() == 0
-        await _until(lambda: not any(_alive(pid) for pid in children), "workers to exit", 10)
+        await _sigterm(proc)
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
         await server.stop()
-    text = log.read_text()
-    assert "stopped by SIGTERM" in text
-    assert server.token not in text and api_key not in text
-    assert "Traceback" not in text
+    _clean_log(tmp_path, server.token, api_key)
+
+
+async def test_run_in_webhook_mode_checks_the_secret_and_stops_on_sigterm(
+    simulator: Simulator, api_key: str, tmp_path: Path
+) -> None:
+    server = FakeTelegramServer()
+    await server.start()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url, secret = f"http://127.0.0.1:{port}/hook", "hook-Secret_9"
+    proc = await _start_bot(
+        server, simulator, api_key, tmp_path,
+        TELEGRAM_WEBHOOK_URL=url, TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
+        TELEGRAM_WEBHOOK_PORT=str(port), TELEGRAM_WEBHOOK_SECRET=secret,
+    )  # fmt: skip
+    try:
+        await _until(lambda: (server.webhook or {}).get("url") == url, "setWebhook")
+        update = server.make_update_message(5, 5, "/help")
+        deadline = time.monotonic() + 30
+        while (status := await _post(server, url, update, secret)) != 200:
+            assert time.monotonic() < deadline, f"webhook answers {status}"
+            await asyncio.sleep(0.1)
+        await _until(lambda: server.calls_to("sendMessage", ok=True), "the reply")
+        assert await _post(server, url, update, "wrong") == 403
+        assert not server.calls_to("getUpdates")
+        await _sigterm(proc)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await server.stop()
+    _clean_log(tmp_path, server.token, api_key, secret)
+
+
+async def _post(server: FakeTelegramServer, url: str, update: dict, secret: str) -> int:
+    """POST an update to the bot's listener; its status (0 while nothing listens)."""
+    try:
+        return await server.post_update_to(url, update, secret)
+    except OSError:
+        return 0
