@@ -125,17 +125,15 @@ class GuildPlayer:
         self.idle_timeout = idle_timeout
         self._on_idle = on_idle
         self._queue: asyncio.Queue[Track] = asyncio.Queue()
+        self._unfinished = 0  # queued or playing: counted here, as a track taken off the
+        # queue is not `current` until the player task runs again
         self.current: FrameSource | None = None
         self._task = asyncio.create_task(self._run(), name="discord-voice-player")
 
-    @property
-    def busy(self) -> bool:
-        """Whether something is playing (or about to)."""
-        return self.current is not None
-
     def enqueue(self, track: Track) -> int:
         """Queue `track`; returns how many tracks are ahead of it."""
-        ahead = self._queue.qsize() + (1 if self.busy else 0)
+        ahead = self._unfinished
+        self._unfinished += 1
         self._queue.put_nowait(track)
         return ahead
 
@@ -152,6 +150,7 @@ class GuildPlayer:
         dropped = False
         while not self._queue.empty():
             self._queue.get_nowait()
+            self._unfinished -= 1
             dropped = True
         return self.skip() or dropped
 
@@ -168,7 +167,10 @@ class GuildPlayer:
     async def _run(self) -> None:
         while True:
             try:
-                track = await asyncio.wait_for(self._queue.get(), self.idle_timeout)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for may swallow a cancel that
+                # arrives with an item, and close() would then wait for a whole idle timeout
+                async with asyncio.timeout(self.idle_timeout):
+                    track = await self._queue.get()
             except TimeoutError:
                 log.info("voice idle for %.0f s; leaving", self.idle_timeout)
                 await self._on_idle()
@@ -177,6 +179,8 @@ class GuildPlayer:
                 await self._play(track)
             except Exception:
                 log.exception("voice playback failed")
+            finally:
+                self._unfinished -= 1
 
     async def _play(self, track: Track) -> None:
         source = FrameSource()

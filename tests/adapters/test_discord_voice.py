@@ -64,6 +64,25 @@ async def test_playback_streams_frames_before_the_clip_has_arrived() -> None:
     await player.close()
 
 
+async def test_a_track_taken_off_the_queue_still_counts_as_ahead() -> None:
+    async def frames() -> AsyncIterator[bytes]:
+        await asyncio.sleep(10)  # a generation still under way
+        yield b""
+
+    async def on_idle() -> None:
+        pass
+
+    player = GuildPlayer(FakeVoice(channel=None), on_idle=on_idle)
+    ahead = [player.enqueue(Track(frames()))]
+    for _ in range(3):  # the player task takes it; every moment in between counts it ahead
+        await asyncio.sleep(0)
+        ahead.append(player.enqueue(Track(frames())))
+    assert ahead == [0, 1, 2, 3]
+    assert player.stop()  # drops the queued three and the current one
+    assert player.enqueue(Track(frames())) <= 1  # at most the one being torn down
+    await player.close()
+
+
 async def test_frame_source_bridges_threads() -> None:
     source = FrameSource(stall_timeout=0.05)
     await source.put(b"\x01" * 3840)
@@ -97,8 +116,10 @@ async def test_join_speak_skip_stop_leave(discord_bot: DiscordHarness) -> None:
     assert voice.channel.id == 2002
 
     discord_bot.simulator.faults.generation_latency = 0.3
-    first = await discord_bot.command("speak", {"text": "One two three four five six seven."})
-    second = await discord_bot.command("speak", {"text": "And another sentence."})
+    # each clip lasts ~6 s: still playing when the other arrives, even on a loaded machine
+    long = "One two three four five six seven, eight nine ten eleven twelve thirteen fourteen."
+    first = await discord_bot.command("speak", {"text": long})
+    second = await discord_bot.command("speak", {"text": "And another sentence. " + long})
     # both arrive at once: whichever the bot took first speaks, the other queues behind it
     replies = sorted(
         [(await discord_bot.text(i, "<#2002>"))["content"] for i in (first, second)],
