@@ -35,6 +35,7 @@ class StoreBase:
         self._memo: dict[tuple[str, ...], tuple[float, object]] = {}
         self._writes_seen = 0  # local writes of remembered keys, counted
         self._written: dict[tuple[str, ...], int] = {}  # key -> count at its last local write
+        self._floor = 0  # reads begun before this count are not remembered (see _remember)
         self._prefetches: Coalescer[tuple[str, str, str | None]] | None = None  # see prefetch
 
     def _turn(self) -> AbstractAsyncContextManager[object]:
@@ -73,11 +74,13 @@ class StoreBase:
     def _remember(self, key: tuple[str, ...], value: object, read_at: int | None = None) -> None:
         """Remember `value` written (`read_at` None) or read (`read_at` = `_mark()` taken before
         the read): a read that began before a local write of the key committed is stale."""
-        if read_at is not None and self._written.get(key, -1) > read_at:
+        if read_at is not None and (read_at < self._floor or self._written.get(key, -1) > read_at):
             return
-        if len(self._memo) > 10_000:
+        if len(self._memo) > 10_000:  # start afresh; reads begun before can't be judged: dropped
             self._memo.clear()
             self._written.clear()
+            self._writes_seen += 1
+            self._floor = self._writes_seen
         if read_at is None:
             self._wrote(key)
         self._memo[key] = (time.monotonic() + MEMO_SECONDS, value)
