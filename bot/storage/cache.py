@@ -113,10 +113,10 @@ class CacheStore(StoreBase):
         return found
 
     async def cache_keys_since(self, since: datetime | None) -> list[tuple[str, datetime]]:
-        """(key, created) of the entries created after `since` (all of them if None)."""
+        """(key, created) of the entries created at or after `since` (all of them if None)."""
         stmt = select(CacheRow.key, CacheRow.created)
         if since is not None:
-            stmt = stmt.where(CacheRow.created > since)
+            stmt = stmt.where(CacheRow.created >= since)  # >=: one created in the same instant
         async with self._read() as session:
             return [(key, created) for key, created in (await session.execute(stmt)).all()]
 
