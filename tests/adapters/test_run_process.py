@@ -4,11 +4,13 @@ Opus workers started up front, and SIGTERM (docker stop, systemctl stop) stoppin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.vocu.simulator import Simulator
@@ -77,6 +79,22 @@ async def _start_bot(
         )  # fmt: skip
 
 
+@contextlib.asynccontextmanager
+async def _running(
+    server: FakeTelegramServer, simulator: Simulator, api_key: str, tmp: Path, **extra: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """The fake Bot API and `python -m bot run` against it; both gone afterwards."""
+    await server.start()
+    proc = await _start_bot(server, simulator, api_key, tmp, **extra)
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await server.stop()
+
+
 async def _sigterm(proc: asyncio.subprocess.Process) -> None:
     """SIGTERM: the bot exits 0 and leaves no process behind."""
     children = _children(proc.pid)
@@ -97,20 +115,13 @@ async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(
     simulator: Simulator, api_key: str, tmp_path: Path
 ) -> None:
     server = FakeTelegramServer()
-    await server.start()
-    proc = await _start_bot(server, simulator, api_key, tmp_path)
-    try:
+    async with _running(server, simulator, api_key, tmp_path) as proc:
         await _until(lambda: server.polls_started > 0, "the bot to poll getUpdates")
         server.push_message(5, 5, "/say Hello from a real process.")
         await _until(lambda: server.calls_to("sendVoice", ok=True), "the voice note")
         # the pool started every worker at start-up: the forkserver and one per CPU
         await _until(lambda: len(_children(proc.pid)) >= (os.cpu_count() or 2) + 1, "workers")
         await _sigterm(proc)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-        await server.stop()
     _clean_log(tmp_path, server.token, api_key)
 
 
@@ -118,17 +129,17 @@ async def test_run_in_webhook_mode_checks_the_secret_and_stops_on_sigterm(
     simulator: Simulator, api_key: str, tmp_path: Path
 ) -> None:
     server = FakeTelegramServer()
-    await server.start()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url, secret = f"http://127.0.0.1:{port}/hook", "hook-Secret_9"
-    proc = await _start_bot(
-        server, simulator, api_key, tmp_path,
-        TELEGRAM_WEBHOOK_URL=url, TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
-        TELEGRAM_WEBHOOK_PORT=str(port), TELEGRAM_WEBHOOK_SECRET=secret,
-    )  # fmt: skip
-    try:
+    hook = {
+        "TELEGRAM_WEBHOOK_URL": url,
+        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "TELEGRAM_WEBHOOK_SECRET": secret,
+    }
+    async with _running(server, simulator, api_key, tmp_path, **hook) as proc:
         await _until(lambda: (server.webhook or {}).get("url") == url, "setWebhook")
         update = server.make_update_message(5, 5, "/help")
         deadline = time.monotonic() + 30
@@ -139,11 +150,6 @@ async def test_run_in_webhook_mode_checks_the_secret_and_stops_on_sigterm(
         assert await _post(server, url, update, "wrong") == 403
         assert not server.calls_to("getUpdates")
         await _sigterm(proc)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-        await server.stop()
     _clean_log(tmp_path, server.token, api_key, secret)
 
 
