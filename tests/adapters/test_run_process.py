@@ -13,6 +13,8 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from bot.vocu.simulator import Simulator
 from tests.fakes.telegram_server import FakeTelegramServer
 
@@ -52,7 +54,12 @@ async def _until(check, what: str, within: float = 30) -> None:  # type: ignore[
 
 
 async def _start_bot(
-    server: FakeTelegramServer, simulator: Simulator, api_key: str, tmp: Path, **extra: str
+    server: FakeTelegramServer,
+    simulator: Simulator,
+    api_key: str,
+    tmp: Path,
+    command: list[str] | None = None,
+    **extra: str,
 ) -> asyncio.subprocess.Process:
     """`python -m bot run` with Telegram pointed at the fake; output to tmp/bot.log."""
     env = {
@@ -73,7 +80,7 @@ async def _start_bot(
     }
     with (tmp / "bot.log").open("wb") as out:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run",
+            *(command or [sys.executable, "-m", "bot"]), "run",
             stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
             cwd=tmp, env=env,
         )  # fmt: skip
@@ -81,11 +88,16 @@ async def _start_bot(
 
 @contextlib.asynccontextmanager
 async def _running(
-    server: FakeTelegramServer, simulator: Simulator, api_key: str, tmp: Path, **extra: str
+    server: FakeTelegramServer,
+    simulator: Simulator,
+    api_key: str,
+    tmp: Path,
+    command: list[str] | None = None,
+    **extra: str,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """The fake Bot API and `python -m bot run` against it; both gone afterwards."""
     await server.start()
-    proc = await _start_bot(server, simulator, api_key, tmp, **extra)
+    proc = await _start_bot(server, simulator, api_key, tmp, command, **extra)
     try:
         yield proc
     finally:
@@ -111,11 +123,16 @@ def _clean_log(tmp: Path, *secrets: str) -> None:
     assert not any(secret in text for secret in secrets)
 
 
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "bot"], [str(Path(sys.executable).with_name("vocu-bot"))]],
+    ids=["python -m bot", "vocu-bot script"],  # the script: workers re-run it as their main
+)
 async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(
-    simulator: Simulator, api_key: str, tmp_path: Path
+    simulator: Simulator, api_key: str, tmp_path: Path, command: list[str]
 ) -> None:
     server = FakeTelegramServer()
-    async with _running(server, simulator, api_key, tmp_path) as proc:
+    async with _running(server, simulator, api_key, tmp_path, command) as proc:
         await _until(lambda: server.polls_started > 0, "the bot to poll getUpdates")
         server.push_message(5, 5, "/say Hello from a real process.")
         await _until(lambda: server.calls_to("sendVoice", ok=True), "the voice note")
