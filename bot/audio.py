@@ -311,11 +311,30 @@ class _Peaks:
 # convoys on it, so threads barely beat one core. Through to_voice_note_async: 2.0 s cold.
 _POOL: ProcessPoolExecutor | None = None
 _WORKERS = os.cpu_count() or 2
+WATCH_SECONDS = 2.0  # how often a worker checks that the bot that started it still runs
 _CACHE: OrderedDict[str, Future[VoiceNote | _Failure]] = OrderedDict()  # by sha256
 _CACHE_ENTRIES = 128
 # Reentrant: cancelling futures (pool shutdown) runs their done-callbacks, which take it too.
 _LOCK = threading.RLock()
 _Failure = tuple[str, dict[str, Any]]  # a worker's MediaError: its params would not pickle
+
+
+def _watch(owner: int) -> None:
+    """In a worker: exit when the process that started the pool is gone. A worker's parent is
+    the forkserver, so a SIGKILLed bot (outside a container or a systemd unit, which clean up
+    themselves) would otherwise leave its workers behind for good."""
+
+    def check() -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            try:
+                os.kill(owner, 0)  # signal 0: only asks whether the process exists
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # exists, run by another user: the pid was reused
+                os._exit(0)
+
+    threading.Thread(target=check, name="owner-watch", daemon=True).start()
 
 
 def _ready() -> int:
@@ -341,7 +360,9 @@ def _submit(job: Callable[..., Any], *args: Any) -> Future[Any]:
                 # forkserver: forking a process that runs an event loop and threads is unsafe.
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["bot.audio"])  # each worker forks with PyAV loaded
-                _POOL = ProcessPoolExecutor(_WORKERS, mp_context=context)
+                _POOL = ProcessPoolExecutor(
+                    _WORKERS, mp_context=context, initializer=_watch, initargs=(os.getpid(),)
+                )
             try:
                 return _POOL.submit(job, *args)
             except BrokenProcessPool:  # a worker died (OOM kill…): start a fresh pool once

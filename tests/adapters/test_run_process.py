@@ -176,3 +176,15 @@ async def _post(server: FakeTelegramServer, url: str, update: dict, secret: str)
         return await server.post_update_to(url, update, secret)
     except OSError:
         return 0
+
+
+async def test_workers_exit_when_the_bot_is_killed(
+    simulator: Simulator, api_key: str, tmp_path: Path
+) -> None:
+    server = FakeTelegramServer()
+    async with _running(server, simulator, api_key, tmp_path) as proc:
+        await _until(lambda: len(_children(proc.pid)) >= (os.cpu_count() or 2) + 1, "workers")
+        children = _children(proc.pid)
+        proc.kill()  # SIGKILL: no clean-up in the bot itself
+        await proc.wait()
+        await _until(lambda: not any(_alive(pid) for pid in children), "workers to exit", 15)
