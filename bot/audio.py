@@ -109,7 +109,9 @@ def _resampled(
     """Decode `data` into mono frames of `fmt` at `rate` (`frame_size` samples each if given)."""
     container, stream = _open_audio(data)
     with container:
-        yield from _resample(container, stream, fmt=fmt, rate=rate, frame_size=frame_size)
+        yield from _resample(
+            container, stream, fmt=fmt, rate=rate, frame_size=frame_size, limit_mb=limit_mb
+        )
 
 
 def _resample(
@@ -329,9 +331,10 @@ def _watch(owner: int) -> None:
             time.sleep(WATCH_SECONDS)
             try:
                 os.kill(owner, 0)  # signal 0: only asks whether the process exists
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:  # exists, run by another user: the pid was reused
+            except (
+                ProcessLookupError,
+                PermissionError,
+            ):  # gone (or its pid reused by another user)
                 os._exit(0)
 
     threading.Thread(target=check, name="owner-watch", daemon=True).start()

@@ -187,6 +187,7 @@ def test_audio_that_decodes_for_too_long_is_refused(monkeypatch: pytest.MonkeyPa
     with pytest.raises(MediaError) as caught:
         audio.prepare_sample(tone(3.0, "flac"), max_bytes=10 * audio.MIB)
     assert caught.value.key == "media.audio_too_large"
+    assert caught.value.params == {"limit_mb": 10.0}  # the figure the reply shows
 
 
 # --- MP3 helpers ------------------------------------------------------------------------------
