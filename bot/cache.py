@@ -9,13 +9,13 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.context import AudioReply
 from bot.storage import Storage
+from bot.storage.batching import Coalescer
 from bot.storage.types import CacheEntry
 
 log = logging.getLogger(__name__)
@@ -33,62 +33,11 @@ def cache_key(voice_id: str, style_id: str, params: dict[str, object], text: str
 
 @dataclass(slots=True)
 class _Batch:
-    """Index writes waiting for the next transaction, and those waiting for it to commit."""
+    """Index writes waiting for the next transaction."""
 
     puts: dict[str, CacheEntry] = field(default_factory=dict)
     file_ids: list[tuple[str, str, str]] = field(default_factory=list)
     touches: set[str] = field(default_factory=set)
-    done: asyncio.Future[None] | None = None
-
-
-class _GroupCommit:
-    """Writes queued while a transaction runs go together into the next one (group commit):
-    a hundred clips finishing at once cost a few transactions, not a hundred."""
-
-    def __init__(self, write: Callable[[_Batch], Awaitable[None]]) -> None:
-        self._write = write
-        self._next = _Batch()
-        self._task: asyncio.Task[None] | None = None
-
-    def queue(self) -> tuple[_Batch, asyncio.Future[None]]:
-        """The batch to add writes to, and the future its commit resolves."""
-        if self._next.done is None:
-            self._next.done = asyncio.get_running_loop().create_future()
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="cache-index-writes")
-        return self._next, self._next.done
-
-    def pending(self, key: str) -> CacheEntry | None:
-        """An entry queued but not yet committed."""
-        return self._next.puts.get(key)
-
-    async def _run(self) -> None:
-        while self._next.done is not None:
-            batch, self._next = self._next, _Batch()
-            assert batch.done is not None
-            try:
-                await self._write(batch)
-            except asyncio.CancelledError:  # shutting down: nobody waits for ever
-                for waiting in (batch, self._next):
-                    if waiting.done is not None:
-                        waiting.done.cancel()
-                self._next = _Batch()
-                raise
-            except Exception as exc:
-                batch.done.set_exception(exc)
-                batch.done.exception()  # a fire-and-forget touch must not warn "never retrieved"
-            else:
-                batch.done.set_result(None)
-
-    @staticmethod
-    async def wait(done: asyncio.Future[None]) -> None:
-        """Wait for a batch's commit; a waiter given up on does not cancel it for the others."""
-        await asyncio.shield(done)
-
-    async def flush(self) -> None:
-        """Wait until everything queued so far is committed (or has failed)."""
-        while self._task is not None and not self._task.done():
-            await asyncio.wait([self._task])
 
 
 class AudioCache:
@@ -104,13 +53,14 @@ class AudioCache:
         self._keys: set[str] = set()
         self._seen_until: datetime | None = None  # newest `created` read into `_keys`
         self._refresh_at = 0.0  # monotonic time of the next index refresh
-        self._writes = _GroupCommit(self._commit)
+        # writes queued while a transaction runs go together into the next one (group commit)
+        self._writes = Coalescer(_Batch, self._commit)
 
     async def get(self, key: str) -> tuple[CacheEntry, bytes] | None:
         """The entry and its audio, or None (a missing file counts as a miss)."""
         if self.max_bytes <= 0:
             return None
-        entry = self._writes.pending(key)
+        entry = self._writes.gathering.puts.get(key)  # queued, not yet committed
         if entry is None:
             if not await self._indexed(key):
                 return None
@@ -163,7 +113,7 @@ class AudioCache:
             duration=reply.duration,
             voice_name=reply.voice_name,
         )
-        await self._writes.wait(done)
+        await Coalescer.wait(done)
         self._keys.add(key)
         self._total += len(reply.mp3)
         if self._total > self.max_bytes:  # only then read the index and evict
@@ -178,7 +128,7 @@ class AudioCache:
             return
         batch, done = self._writes.queue()
         batch.file_ids.append((key, platform, file_id))
-        await self._writes.wait(done)
+        await Coalescer.wait(done)
 
     async def flush(self) -> None:
         """Wait for every queued index write (e.g. touches) to be committed."""

@@ -36,7 +36,7 @@ class StoreBase:
         self._writes_seen = 0  # local writes of remembered keys, counted
         self._written: dict[tuple[str, ...], int] = {}  # key -> count at its last local write
         self._floor = 0  # reads begun before this count are not remembered (see _remember)
-        self._prefetches: Coalescer[tuple[str, str, str | None]] | None = None  # see prefetch
+        self._prefetches: Coalescer[set[tuple[str, str, str | None]]] | None = None  # prefetch
 
     def _turn(self) -> AbstractAsyncContextManager[object]:
         """Wait for our turn on a single-connection database; a no-op otherwise."""

@@ -309,8 +309,10 @@ class SettingsStore(StoreBase):
         ):
             return
         if self._prefetches is None:
-            self._prefetches = Coalescer(self._prefetch_many)
-        await self._prefetches.submit((platform, user_id, scope_id))
+            self._prefetches = Coalescer(set, self._prefetch_many)
+        wanted, done = self._prefetches.queue()
+        wanted.add((platform, user_id, scope_id))
+        await Coalescer.wait(done)
 
     async def _prefetch_many(self, wanted: set[tuple[str, str, str | None]]) -> None:
         """One read transaction for many prefetches (one query per table and platform)."""

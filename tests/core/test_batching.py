@@ -1,4 +1,5 @@
-"""The Coalescer behind shared prefetches: batches, failures, a waiter giving up."""
+"""The Coalescer behind shared prefetches and cache index writes: batches, failures, a waiter
+giving up."""
 
 from __future__ import annotations
 
@@ -7,6 +8,13 @@ import asyncio
 import pytest
 
 from bot.storage.batching import Coalescer
+
+
+async def submit(coalescer: Coalescer[set[int]], key: int) -> None:
+    """Queue `key` and wait until its batch is served (as a prefetch does)."""
+    keys, done = coalescer.queue()
+    keys.add(key)
+    await Coalescer.wait(done)
 
 
 class _Server:
@@ -25,30 +33,32 @@ class _Server:
 
 async def test_keys_arriving_while_a_batch_runs_share_the_next() -> None:
     server = _Server()
-    coalescer = Coalescer(server.serve)
-    first = asyncio.create_task(coalescer.submit(0))
+    coalescer = Coalescer(set, server.serve)
+    first = asyncio.create_task(submit(coalescer, 0))
     await asyncio.sleep(0.005)  # batch 0 ({0}) is being served
-    await asyncio.gather(first, *(coalescer.submit(n) for n in range(1, 50)))
+    await asyncio.gather(first, *(submit(coalescer, n) for n in range(1, 50)))
     assert server.batches == [{0}, set(range(1, 50))]
-    await coalescer.submit(7)  # a lone request later: served at once, alone
+    await submit(coalescer, 7)  # a lone request later: served at once, alone
     assert server.batches[-1] == {7}
 
 
 async def test_a_failed_batch_fails_its_waiters_only() -> None:
     server = _Server()
     server.fail = {0}
-    coalescer = Coalescer(server.serve)
-    results = await asyncio.gather(coalescer.submit(1), coalescer.submit(2), return_exceptions=True)
+    coalescer = Coalescer(set, server.serve)
+    results = await asyncio.gather(
+        submit(coalescer, 1), submit(coalescer, 2), return_exceptions=True
+    )
     assert [type(r) for r in results] == [OSError, OSError]
-    await coalescer.submit(3)  # the next batch is served normally
+    await submit(coalescer, 3)  # the next batch is served normally
     assert server.batches == [{1, 2}, {3}]
 
 
 async def test_a_waiter_giving_up_does_not_cancel_the_others() -> None:
     server = _Server()
-    coalescer = Coalescer(server.serve)
-    impatient = asyncio.create_task(coalescer.submit(1))
-    patient = asyncio.create_task(coalescer.submit(2))
+    coalescer = Coalescer(set, server.serve)
+    impatient = asyncio.create_task(submit(coalescer, 1))
+    patient = asyncio.create_task(submit(coalescer, 2))
     await asyncio.sleep(0.005)
     impatient.cancel()
     await patient  # still served
