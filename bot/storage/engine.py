@@ -87,6 +87,12 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT DO UPDATE (PostgreSQL's or SQLite's)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 async def upsert(
     session: AsyncSession,
     model: type[DeclarativeBase],
@@ -95,9 +101,7 @@ async def upsert(
     update: dict[str, Any] | None = None,
 ) -> None:
     """INSERT keys+values, or on a key conflict UPDATE with `update` (default: `values`)."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**keys, **values)
+    stmt = _insert(session)(model).values(**keys, **values)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys), set_=update if update is not None else values
     )
@@ -115,11 +119,9 @@ async def upsert_many(
     key conflict UPDATE with `update(table columns, excluded)` (default: the row's non-keys)."""
     if not rows:
         return
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__
     assert isinstance(table, Table)
-    stmt = insert(table)  # Core, not ORM: no per-row bookkeeping
+    stmt = _insert(session)(table)  # Core, not ORM: no per-row bookkeeping
     if update is not None:
         set_ = update(table.c, stmt.excluded)
     else:

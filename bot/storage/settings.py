@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, func, select
 
@@ -13,6 +14,7 @@ from .engine import upsert, upsert_many
 from .models import ScopeRow, UsageRow, UserKeyRow, UserRow
 from .types import DELIVERIES, NO_SCOPE, PRESETS, ScopeSettings, UserSettings
 
+R = TypeVar("R")
 USER_FIELDS = frozenset(
     {"voice_id", "style_id", "delivery", "preset", "speed", "language", "consented_clone_at"}
 )
@@ -151,16 +153,12 @@ class SettingsStore(StoreBase):
 
     async def get_user_settings(self, platform: str, user_id: str) -> UserSettings:
         """The user's settings, or the defaults if none were ever saved."""
-        memo = ("user", platform, user_id)
-        if isinstance(hit := self._recall(memo), UserSettings):
-            return hit
-        read_at = self._mark()
-        async with self._read() as session:
-            found = _user_or_default(
-                await session.get(UserRow, (platform, user_id)), platform, user_id
-            )
-        self._remember(memo, found, read_at)
-        return found
+        return await self._get_remembered(
+            ("user", platform, user_id),
+            UserSettings,
+            UserRow,
+            lambda row: _user_or_default(row, platform, user_id),
+        )
 
     async def update_user_settings(
         self, platform: str, user_id: str, **fields: Any
@@ -180,14 +178,23 @@ class SettingsStore(StoreBase):
 
     async def get_scope_settings(self, platform: str, scope_id: str) -> ScopeSettings:
         """The guild's or chat's settings, or the defaults if none were ever saved."""
-        memo = ("scope", platform, scope_id)
-        if isinstance(hit := self._recall(memo), ScopeSettings):
+        return await self._get_remembered(
+            ("scope", platform, scope_id),
+            ScopeSettings,
+            ScopeRow,
+            lambda row: _scope_or_default(row, platform, scope_id),
+        )
+
+    async def _get_remembered(
+        self, memo: tuple[str, ...], kind: type[R], model: type[Any], record: Callable[[Any], R]
+    ) -> R:
+        """The `kind` record of the row keyed by `memo[1:]` (platform, id): remembered, else
+        read (and remembered)."""
+        if isinstance(hit := self._recall(memo), kind):
             return hit
         read_at = self._mark()
         async with self._read() as session:
-            found = _scope_or_default(
-                await session.get(ScopeRow, (platform, scope_id)), platform, scope_id
-            )
+            found = record(await session.get(model, memo[1:]))
         self._remember(memo, found, read_at)
         return found
 
