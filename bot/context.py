@@ -8,6 +8,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from bot.i18n import t
+
 
 class Capability(enum.StrEnum):
     """What a platform can do; `reply_audio` degrades by these, the core never checks `platform`."""
@@ -122,3 +124,12 @@ class Courier(Protocol):
     ) -> None:
         """Deliver speech to `chat_id` (voice note, else audio file)."""
         ...
+
+
+async def confirmed(ctx: ChatContext, question: str) -> bool:
+    """Ask `question` with the contract's Yes / Cancel buttons; on Cancel (or no answer) tell
+    the user that nothing was changed."""
+    if await ctx.ask_confirm(question, yes=t(ctx.locale, "yes"), cancel=t(ctx.locale, "cancel")):
+        return True
+    await ctx.reply_text(t(ctx.locale, "cancelled"))
+    return False

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import audio
-from bot.context import AudioReply, ChatContext, Courier
+from bot.context import AudioReply, ChatContext, Courier, confirmed
 from bot.i18n import t
 from bot.storage import Job
 from bot.text import billable_chars
@@ -72,12 +72,7 @@ def short_id(job: Job) -> str:
 
 async def confirm_cost(ctx: ChatContext, characters: int) -> bool:
     """Show the cost and ask before a billable job; tells the user when they cancel."""
-    question = t(ctx.locale, "job.cost_confirm", characters=characters)
-    yes, cancel = t(ctx.locale, "yes"), t(ctx.locale, "cancel")  # the contract: Yes / Cancel
-    if await ctx.ask_confirm(question, yes=yes, cancel=cancel):
-        return True
-    await ctx.reply_text(t(ctx.locale, "cancelled"))
-    return False
+    return await confirmed(ctx, t(ctx.locale, "job.cost_confirm", characters=characters))
 
 
 def reply_from_file(job: Job, path: Path) -> AudioReply:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot import synth
 from bot.app import App
-from bot.context import Capability, ChatContext, Choice
+from bot.context import Capability, ChatContext, Choice, confirmed
 from bot.errors import UsageError, UserFacingError
 from bot.i18n import t
 from bot.jobs import confirm_cost, job_cost, reply_from_file, runner_for, short_id
@@ -164,12 +164,7 @@ async def _delete(app: App, ctx: ChatContext, job: Job, remote: Task | None) -> 
         raise UserFacingError("task.gone", id=sid)
     if remote.status in RUNNING:
         raise UserFacingError("task.delete_running", id=sid)
-    if not await ctx.ask_confirm(
-        t(ctx.locale, "task.delete_confirm", id=sid),
-        yes=t(ctx.locale, "yes"),
-        cancel=t(ctx.locale, "cancel"),
-    ):
-        await ctx.reply_text(t(ctx.locale, "cancelled"))
+    if not await confirmed(ctx, t(ctx.locale, "task.delete_confirm", id=sid)):
         return
     vocu = await app.client_for(job.platform, job.user_id)
     try:

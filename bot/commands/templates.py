@@ -17,7 +17,7 @@ from bot.commands.dialogue import (
     parse_speaker,
     resolve_cast,
 )
-from bot.context import Capability, ChatContext, Choice
+from bot.context import Capability, ChatContext, Choice, confirmed
 from bot.errors import UsageError, UserFacingError
 from bot.i18n import t
 from bot.jobs import confirm_cost, job_cost, runner_for
@@ -166,12 +166,7 @@ async def template_delete(app: App, ctx: ChatContext, args: Args) -> None:
     """Delete a template, after confirmation."""
     vocu = await app.client_for(ctx.platform, ctx.user_id)
     found = await find_template(vocu, args.get("template") or "")
-    if not await ctx.ask_confirm(
-        t(ctx.locale, "template.delete_confirm", name=found.name),
-        yes=t(ctx.locale, "yes"),
-        cancel=t(ctx.locale, "cancel"),
-    ):
-        await ctx.reply_text(t(ctx.locale, "cancelled"))
+    if not await confirmed(ctx, t(ctx.locale, "template.delete_confirm", name=found.name)):
         return
     await vocu.templates.delete(found.id)
     await ctx.reply_text(t(ctx.locale, "template.deleted", name=found.name))

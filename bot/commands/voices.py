@@ -6,7 +6,7 @@ import asyncio
 
 from bot import audio, images
 from bot.app import App
-from bot.context import Attachment, Capability, ChatContext, Choice
+from bot.context import Attachment, Capability, ChatContext, Choice, confirmed
 from bot.errors import MediaError, NotAllowedError, UsageError
 from bot.i18n import t
 from bot.limits import scope_of
@@ -112,12 +112,7 @@ async def clone(app: App, ctx: ChatContext, args: Args) -> None:
     att = args.attachments["sample"]
     if att.size is not None and att.size > app.limits.clone_max_bytes:
         raise MediaError("media.audio_too_large", limit_mb=app.limits.clone_max_bytes // MB)
-    if not await ctx.ask_confirm(
-        t(ctx.locale, "clone.consent", name=name),
-        yes=t(ctx.locale, "yes"),
-        cancel=t(ctx.locale, "cancel"),
-    ):
-        await ctx.reply_text(t(ctx.locale, "cancelled"))
+    if not await confirmed(ctx, t(ctx.locale, "clone.consent", name=name)):
         return
     async with ctx.working():
         sample = await _read_audio(att, app.limits.clone_max_bytes, app.limits.min_sample_seconds)
@@ -237,11 +232,7 @@ async def delete(app: App, ctx: ChatContext, args: Args) -> None:
     """Delete a voice, after confirmation."""
     vocu, v = await _voice(app, ctx, args.get("voice"))
     _require_own(v)
-    question = t(ctx.locale, "delete.confirm", name=v.name)
-    if not await ctx.ask_confirm(
-        question, yes=t(ctx.locale, "yes"), cancel=t(ctx.locale, "cancel")
-    ):
-        await ctx.reply_text(t(ctx.locale, "cancelled"))
+    if not await confirmed(ctx, t(ctx.locale, "delete.confirm", name=v.name)):
         return
     await vocu.voices.delete(v.id)
     app.forget_voices(vocu)
