@@ -72,7 +72,9 @@ async def test_hang_next(sim_api: SimApi, simulator: Simulator) -> None:
     timeout = aiohttp.ClientTimeout(total=0.2)
     with pytest.raises(asyncio.TimeoutError):
         await sim_api.call("GET", "/api/account/info", timeout=timeout)
-    assert (await sim_api.call("GET", "/api/account/info", timeout=timeout)).status == 200
+    # only the next request hangs: this one answers (within the session's usual timeout, not
+    # 0.2 s, which a loaded CI machine can exceed for a request that does not hang)
+    assert (await sim_api.call("GET", "/api/account/info")).status == 200
 
 
 async def test_truncated_streams(sim_api: SimApi, simulator: Simulator) -> None:
